@@ -1,0 +1,64 @@
+"""Faro: daily safety check-ins by SMS/WhatsApp for interns on rural postings.
+
+`create_app()` builds the web app (Twilio webhooks, health, phone simulator, console);
+`python app.py` is the embedded default: migrations, demo roster, web and scheduler in one
+process, SQLite and the console transport unless Twilio credentials are set.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+from collections.abc import Mapping
+
+from flask import Flask
+
+from bot.config import ConfigError, environment, load_settings
+from bot.runtime import Faro
+
+log = logging.getLogger("faro")
+
+
+def create_app(config: Mapping[str, str] | None = None, *, transport=None) -> Flask:
+    """The Flask app. `config` (a test's settings, as environment keys) replaces the environment."""
+    env = environment(config)
+    try:
+        settings = load_settings(env, run_scheduler_default=False)
+    except ConfigError as exc:
+        raise SystemExit(f"Faro cannot start: {exc}") from None
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=settings.secret_key, FARO_SETTINGS=settings)
+    app.extensions["faro"] = Faro(settings, transport)
+
+    from bot import cli, health, simulator, webhook
+
+    app.register_blueprint(webhook.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(simulator.bp)
+    cli.init_app(app)
+    if settings.run_scheduler:
+        from escalation.scheduler import start_background
+
+        start_background(app.extensions["faro"])
+    return app
+
+
+def main() -> None:
+    """`python app.py`: migrate, seed the demo roster into an empty console database, serve."""
+    os.environ.setdefault("RUN_SCHEDULER", "1")
+    from bot.cli import prepare_database
+
+    app = create_app()
+    faro = app.extensions["faro"]
+    atexit.register(faro.close)
+    with app.app_context():
+        prepare_database(faro, seed_demo=True)
+    settings = faro.settings
+    log.info("Faro on http://127.0.0.1:%s (simulator: /simulator, transport: %s)", settings.port, settings.sms_transport)
+    app.run(host="127.0.0.1", port=settings.port, threaded=True, use_reloader=False)
+
+
+if __name__ == "__main__":
+    main()

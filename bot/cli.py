@@ -1,0 +1,115 @@
+"""`flask --app app …` commands: db upgrade, import-roster, seed-demo, tick, scheduler."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from bot.runtime import Faro, faro
+from escalation.db import transaction, utcnow
+from escalation.migrate import upgrade
+from escalation.models import Person
+from escalation.roster import import_roster
+
+log = logging.getLogger(__name__)
+DEMO_ROSTER = Path(__file__).resolve().parent.parent / "escalation" / "demo_roster.csv"
+PROGRESS_FROM = 300  # rows; smaller files finish before a bar would be worth drawing
+
+db = AppGroup("db", help="Database schema (Alembic migrations).")
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    upgrade(faro().engine)
+    click.echo("database is up to date")
+
+
+@click.command("import-roster")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_roster_command(path: Path) -> None:
+    """Create or update people from a roster CSV; a file with any bad row imports nothing."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    report = _import(faro(), text, rows=text.count("\n"))
+    if report.errors:
+        for error in report.errors:
+            click.echo(f"{path}:{error.line}: {error.reason}", err=True)
+        raise click.ClickException(f"{len(report.errors)} bad row(s); nothing was imported")
+    click.echo(f"imported {path}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged")
+
+
+def _import(app: Faro, text: str, rows: int):
+    settings = app.settings
+    options = {"default_timezone": settings.default_timezone, "default_language": settings.default_language}
+    with transaction(app.sessions) as session:
+        if rows < PROGRESS_FROM:
+            report = import_roster(session, text, now=utcnow(), **options)
+        else:
+            with click.progressbar(length=rows, label="importing", file=click.get_text_stream("stderr")) as bar:
+                report = import_roster(session, text, now=utcnow(), progress=bar.update, **options)
+        if report.errors:
+            session.rollback()
+    return report
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load the small demo roster (Ana, Beto, Rosa, Luis …) for the phone simulator."""
+    app = faro()
+    if app.settings.sms_transport != "console":
+        raise click.ClickException("the demo roster is for the console transport only: demo people must never be texted")
+    report = _import(app, DEMO_ROSTER.read_text("utf-8"), rows=0)
+    click.echo(f"demo roster: {report.created} created, {report.updated} updated")
+
+
+@click.command("tick")
+@click.option("--at", "at", default=None, help="ISO-8601 instant with an offset, e.g. 2026-11-24T09:00:00-06:00")
+def tick_command(at: str | None) -> None:
+    """One scheduler pass as of now (or --at), then dispatch the outbox."""
+    now = _parse_instant(at) if at else None
+    done = faro().run_pass(now)
+    click.echo(" ".join(f"{k}={v}" for k, v in done.items()))
+
+
+def _parse_instant(text: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO-8601 instant", param_hint="--at") from None
+    if instant.tzinfo is None:
+        raise click.BadParameter("give an offset or Z, e.g. 2026-11-24T09:00:00-06:00", param_hint="--at")
+    return instant.astimezone(UTC)
+
+
+@click.command("scheduler")
+def scheduler_command() -> None:
+    """Run the scheduler loop alone (beside gunicorn); stops cleanly on SIGTERM."""
+    from escalation.scheduler import run_blocking
+
+    run_blocking(faro())
+
+
+def prepare_database(app: Faro, *, seed_demo: bool) -> None:
+    """Migrate; seed the demo roster only into an empty database and only with the console transport."""
+    upgrade(app.engine)
+    if not seed_demo or app.settings.sms_transport != "console":
+        return
+    with app.sessions() as session:
+        empty = session.scalar(select(func.count()).select_from(Person)) == 0
+    if empty:
+        report = _import(app, DEMO_ROSTER.read_text("utf-8"), rows=0)
+        log.info("seeded the demo roster (%s people) for the simulator", report.created)
+
+
+def init_app(app: Flask) -> None:
+    for command in (db, import_roster_command, seed_demo_command, tick_command, scheduler_command):
+        app.cli.add_command(command)

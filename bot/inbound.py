@@ -1,0 +1,230 @@
+"""An inbound text, from storage to reply. The webhook and the phone simulator both call `receive`.
+
+Two transactions, on purpose: the message is stored (and deduplicated on its MessageSid) and
+committed first, so that nothing a frightened intern sent is lost if the second step fails;
+the second step claims the stored row (`processed_at IS NULL` → now, rowcount 1) and applies
+the domain change, its events and its outbox rows together. A row whose processing failed
+stays unprocessed and the scheduler's tick tries it again, answering through the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import interpret as i
+from bot.messages import render
+from bot.phones import BadPhone, split_address
+from escalation.checkins import record_fine
+from escalation.db import transaction
+from escalation.incidents import acknowledge, open_incident, open_incidents_alerted_to, resolve
+from escalation.models import EMERGENCY, SUPPORT, InboundMessage, Person
+from escalation.timeline import queue, record
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1600  # Twilio's own limit for one inbound message
+UNKNOWN_REPLY_EVERY = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Received:
+    reply: str | None
+    urgent: bool = False  # critical alerts were queued: dispatch now, not at the next tick
+    queued: bool = False
+
+
+def clean_body(body: str | None) -> str:
+    """Text safe to store on both engines: no NULs (PostgreSQL rejects them), no lone surrogates."""
+    text = (body or "").replace("\x00", "")
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return text[:MAX_BODY]
+
+
+def receive(
+    sessions: sessionmaker[Session],
+    now: datetime,
+    *,
+    sid: str,
+    from_address: str,
+    body: str | None,
+    admin_phones: tuple[str, ...] = (),
+) -> Received:
+    message_id = store(sessions, now, sid=sid, from_address=from_address, body=body)
+    with transaction(sessions) as session:
+        claimed, reply = process(session, now, message_id, admin_phones=admin_phones)
+        queued = session.info.pop("queued", [])
+    if not claimed:  # processed already (a retried delivery): the same answer again
+        with sessions() as session:
+            return Received(session.get(InboundMessage, message_id).reply)
+    return Received(reply, urgent=any(p > 0 for p in queued), queued=bool(queued))
+
+
+def store(sessions: sessionmaker[Session], now: datetime, *, sid: str, from_address: str, body: str | None) -> int:
+    """Commit the message first; a second delivery of the same MessageSid returns the first row."""
+    try:
+        channel, phone = split_address(from_address)
+    except BadPhone:
+        channel, phone = "sms", None
+    row = InboundMessage(
+        message_sid=sid[:64],
+        from_address=from_address[:64],
+        phone=phone,
+        channel=channel,
+        body=clean_body(body),
+        received_at=now,
+    )
+    try:
+        with transaction(sessions) as session:
+            session.add(row)
+            session.flush()
+            return row.id
+    except IntegrityError:
+        with sessions() as session:
+            existing = session.scalar(select(InboundMessage.id).where(InboundMessage.message_sid == sid[:64]))
+        if existing is None:
+            raise
+        log.info("duplicate delivery of %s ignored", sid)
+        return existing
+
+
+def process(
+    session: Session, now: datetime, message_id: int, *, admin_phones: tuple[str, ...] = ()
+) -> tuple[bool, str | None]:
+    """Claim and act on one stored message: (False, None) if it was processed before, else
+    (True, the reply or None when silence is the answer)."""
+    claimed = session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.id == message_id, InboundMessage.processed_at.is_(None))
+        .values(processed_at=now)
+    ).rowcount
+    if claimed != 1:
+        return False, None
+    message = session.get(InboundMessage, message_id)
+    person = session.scalar(select(Person).where(Person.phone == message.phone)) if message.phone else None
+    if person is None or not person.active:
+        reply = _unknown_sender(session, now, message)
+    else:
+        message.person_id = person.id
+        reply = Conversation(session, now, person, message, admin_phones).answer()
+    message.reply = reply
+    return True, reply
+
+
+def _unknown_sender(session: Session, now: datetime, message: InboundMessage) -> str | None:
+    """One neutral reply a day to a number we do not know; it says nothing about anyone."""
+    log.warning("text from unknown number %s (message %s)", message.from_address, message.id)
+    record(session, now, "unknown_sender", message_id=message.id, phone=message.phone or message.from_address)
+    message.intent = "unknown_sender"
+    earlier = session.scalar(
+        select(InboundMessage.id).where(
+            InboundMessage.phone == message.phone,
+            InboundMessage.id != message.id,
+            InboundMessage.reply.is_not(None),
+            InboundMessage.received_at >= now - UNKNOWN_REPLY_EVERY,
+        )
+    )
+    if message.phone is None or earlier is not None:
+        return None
+    return render("unknown_sender", "es")
+
+
+class Conversation:
+    """What one text from a known person means and what we answer."""
+
+    def __init__(self, session: Session, now: datetime, person: Person, message: InboundMessage, admin_phones):
+        self.session, self.now, self.person, self.message = session, now, person, message
+        self.admin_phones = tuple(admin_phones)
+
+    def answer(self) -> str | None:
+        self.cases = open_incidents_alerted_to(self.session, self.person)
+        context = i.Context(
+            intern=self.person.is_intern,
+            responder=bool(self.cases),
+            duress_word=self.person.duress_word,
+        )
+        intent = i.interpret(self.message.body, context)
+        self.message.intent = intent.kind
+        handler = getattr(self, f"on_{intent.kind}", None) or self.on_unknown
+        return handler(intent)
+
+    def say(self, template: str, **context: object) -> str:
+        return render(template, self.person.language, name=self.person.first_name, **context)
+
+    def on_ok(self, intent: i.Intent) -> str:
+        if not self.person.is_intern:
+            return self.on_ack(intent)
+        record_fine(self.session, self.now, self.person, message_id=self.message.id)
+        return self.say("checkin_thanks")
+
+    def on_emergency(self, intent: i.Intent) -> str:
+        self._open(EMERGENCY)
+        return self.say("emergency_received")
+
+    def on_not_ok(self, intent: i.Intent) -> str:
+        if not self.person.is_intern:
+            return self.on_unknown(intent)
+        self._open(SUPPORT)
+        return self.say("support_received")
+
+    def on_menu(self, intent: i.Intent) -> str:
+        return self.say("menu")
+
+    def on_unknown(self, intent: i.Intent) -> str:
+        record(self.session, self.now, "not_understood", person=self.person, message_id=self.message.id)
+        return self.say("not_understood")
+
+    def on_ack(self, intent: i.Intent) -> str:
+        incident, reply = self._case(intent)
+        if incident is None:
+            return reply
+        intern = incident.intern
+        if acknowledge(self.session, self.now, incident, self.person):
+            return self.say("ack_thanks", code=incident.code, intern=intern.name)
+        holder = self.session.get(Person, incident.acknowledged_by_id)
+        return self.say("ack_already", responder=holder.name, code=incident.code, intern=intern.name)
+
+    def on_resolve(self, intent: i.Intent) -> str:
+        incident, reply = self._case(intent)
+        if incident is None:
+            return reply
+        resolve(self.session, self.now, incident, self.person, "responder")
+        return self.say("resolve_thanks", code=incident.code, intern=incident.intern.name)
+
+    def _case(self, intent: i.Intent):
+        """The incident a responder's code names, among those she was alerted to."""
+        if intent.code is not None:
+            match = [c for c in self.cases if c.code == intent.code]
+            if match:
+                return match[0], None
+            record(self.session, self.now, "unknown_code", person=self.person, code=intent.code)
+            return None, self.say("case_unknown", code=intent.code)
+        if len(self.cases) == 1:
+            return self.cases[0], None
+        if not self.cases:
+            return None, self.say("case_none")
+        codes = ", ".join(c.code for c in self.cases)
+        return None, self.say("case_which", codes=codes, example=self.cases[0].code)
+
+    def _open(self, kind: str) -> None:
+        open_incident(
+            self.session, self.now, self.person, kind, admin_phones=self.admin_phones, message_id=self.message.id
+        )
+
+
+def reply_later(session: Session, now: datetime, message_id: int, admin_phones: tuple[str, ...] = ()) -> bool:
+    """For the tick: process a stored message whose first processing failed; reply via the outbox."""
+    claimed, reply = process(session, now, message_id, admin_phones=admin_phones)
+    if not claimed:
+        return False
+    message = session.get(InboundMessage, message_id)
+    if reply is None or message.phone is None:
+        return True
+    person = session.get(Person, message.person_id) if message.person_id else None
+    queue(session, now, kind="reply", body=reply, person=person, phone=message.phone, channel=message.channel)
+    return True

@@ -1,0 +1,53 @@
+"""The per-process wiring: settings, engine, sessions, transport, dispatcher and scheduler."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import Settings
+from bot.outbox import Dispatcher, dispatch_due
+from bot.transports import make_transport
+from escalation.db import make_engine, make_sessionmaker, utcnow
+from escalation.tick import tick
+
+log = logging.getLogger(__name__)
+
+
+class Faro:
+    def __init__(self, settings: Settings, transport=None):
+        self.settings = settings
+        self.engine = make_engine(settings.database_url)
+        self.sessions: sessionmaker[Session] = make_sessionmaker(self.engine)
+        self.transport = transport or make_transport(settings)
+        self.dispatcher = Dispatcher(self.dispatch)
+        self.scheduler = None
+
+    def callback_url(self, message_id: int) -> str | None:
+        if self.transport.name != "twilio":
+            return None
+        return f"{self.settings.public_base_url}/twilio/status?id={message_id}"
+
+    def dispatch(self, now: datetime | None = None) -> int:
+        clock = utcnow if now is None else (lambda: now)
+        return dispatch_due(self.sessions, self.transport, clock=clock, callback_url=self.callback_url)
+
+    def run_pass(self, now: datetime | None = None) -> dict[str, int]:
+        """One scheduler pass as of `now` (default: the clock), then the outbox as of the same
+        instant: what `flask tick`, the scheduler and the tests run."""
+        done = tick(self.sessions, now or utcnow(), admin_phones=self.settings.admin_phones)
+        done["sent"] = self.dispatch(now)
+        return done
+
+    def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+        self.dispatcher.stop()
+        self.engine.dispose()
+
+
+def faro() -> Faro:
+    return current_app.extensions["faro"]

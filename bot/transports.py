@@ -1,0 +1,126 @@
+"""Transports: one small interface, `send(envelope) -> provider id`, raising TransportError.
+
+`TwilioTransport` is the real `twilio` SDK. Its HTTP client can be pointed at any server that
+speaks Twilio's REST API (`TWILIO_API_BASE_URL`): the tests' recording server, or Prism serving
+Twilio's own OpenAPI description.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from bot.config import Settings
+from escalation.models import WHATSAPP
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = 10
+
+
+class TransportError(Exception):
+    def __init__(self, reason: str, *, permanent: bool = False, code: str | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What a transport needs to send one outbox row (plain data: sent outside any session)."""
+
+    id: int
+    channel: str
+    to: str
+    body: str
+    status_callback: str | None = None
+
+
+class ConsoleTransport:
+    """Development transport: logs the message; the outbox row itself is what the simulator reads."""
+
+    name = "console"
+
+    def send(self, envelope: Envelope) -> str:
+        log.warning("[console %s → %s] %s", envelope.channel, envelope.to, envelope.body)
+        return f"console-{envelope.id}"
+
+
+class _RebasedHttpClient(TwilioHttpClient):
+    """Sends the SDK's requests to `base_url` instead of https://*.twilio.com."""
+
+    def __init__(self, base_url: str, **kwargs):
+        super().__init__(**kwargs)
+        self.base = urlsplit(base_url)
+
+    def request(self, method, url, *args, **kwargs):
+        parts = urlsplit(url)
+        if self.base.netloc and parts.netloc.endswith("twilio.com"):
+            path = self.base.path.rstrip("/") + parts.path
+            url = urlunsplit((self.base.scheme, self.base.netloc, path, parts.query, parts.fragment))
+        return super().request(method, url, *args, **kwargs)
+
+
+class TwilioTransport:
+    name = "twilio"
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        http = (
+            _RebasedHttpClient(settings.twilio_api_base_url, timeout=TIMEOUT_SECONDS)
+            if settings.twilio_api_base_url
+            else TwilioHttpClient(timeout=TIMEOUT_SECONDS)
+        )
+        self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http)
+
+    def send(self, envelope: Envelope) -> str:
+        params = self._params(envelope)
+        try:
+            message = self.client.messages.create(**params)
+        except TwilioRestException as exc:
+            raise _classify(exc) from exc
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise TransportError(f"Twilio unreachable: {exc.__class__.__name__}") from exc
+        except (ValueError, KeyError, TypeError) as exc:  # a 2xx whose body is not Twilio's JSON
+            raise TransportError(f"unreadable Twilio response: {exc}") from exc
+        if not message.sid:
+            raise TransportError("Twilio response without a message sid")
+        return message.sid
+
+    def _params(self, envelope: Envelope) -> dict[str, str]:
+        params = {"to": envelope.to, "body": envelope.body}
+        if envelope.status_callback:
+            params["status_callback"] = envelope.status_callback
+        if envelope.channel == WHATSAPP:
+            if not self.settings.twilio_whatsapp_from:
+                raise TransportError("WhatsApp is off (TWILIO_WHATSAPP_FROM unset)", permanent=True)
+            params["to"] = f"whatsapp:{envelope.to}"
+            params["from_"] = self.settings.twilio_whatsapp_from
+        elif self.settings.twilio_messaging_service_sid:
+            params["messaging_service_sid"] = self.settings.twilio_messaging_service_sid
+        else:
+            params["from_"] = self.settings.twilio_sms_from
+        return params
+
+
+def _classify(exc: TwilioRestException) -> TransportError:
+    code = str(exc.code) if exc.code else None
+    status = exc.status or 0
+    reason = f"Twilio {status} {code or ''}: {exc.msg}".strip()
+    # 429 and 5xx are Twilio's to recover from; 401/403 mean our credentials, which an
+    # operator will fix: keep the message queued rather than drop an alarm. Any other 4xx
+    # (21211 invalid number, 21610 opted out, 21614 not a mobile, 63016 outside the WhatsApp
+    # window …) is about this message, and sending it again would fail the same way.
+    temporary = status == 429 or status >= 500 or status in (401, 403)
+    return TransportError(reason, permanent=not temporary, code=code)
+
+
+def make_transport(settings: Settings):
+    return TwilioTransport(settings) if settings.sms_transport == "twilio" else ConsoleTransport()

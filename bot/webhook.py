@@ -1,0 +1,100 @@
+"""Twilio's webhooks: inbound messages and delivery status. Signed, quick, never sending.
+
+The signature is checked first, against PUBLIC_BASE_URL + the path Twilio called (a proxy in
+front of us must not change what we validate), with every form field.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, abort, request
+from sqlalchemy import select
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot.inbound import receive
+from bot.runtime import faro
+from escalation.db import transaction, utcnow
+from escalation.models import OutboundMessage
+from escalation.timeline import record
+
+log = logging.getLogger(__name__)
+bp = Blueprint("twilio", __name__, url_prefix="/twilio")
+
+# Twilio may report statuses out of order; a later callback never moves a message backwards.
+STATUS_RANK = {
+    "accepted": 0, "queued": 1, "sending": 2, "sent": 3,
+    "delivered": 4, "undelivered": 4, "failed": 4, "read": 5,
+}
+TIMELINE_STATUSES = {"delivered", "undelivered", "failed", "read"}
+
+
+@bp.before_request
+def check_signature():
+    settings = faro().settings
+    url = settings.public_base_url + request.full_path.rstrip("?")
+    signature = request.headers.get("X-Twilio-Signature", "")
+    token = settings.twilio_auth_token
+    if not token or not signature or not RequestValidator(token).validate(url, request.form.to_dict(), signature):
+        log.warning("rejected unsigned or forged request to %s from %s", request.path, request.remote_addr)
+        abort(403)
+
+
+@bp.post("/sms")
+def inbound_sms():
+    sid = request.form.get("MessageSid", "").strip()
+    sender = request.form.get("From", "").strip()
+    if not sid or not sender:
+        log.warning("inbound webhook without MessageSid or From")
+        abort(400)
+    app = faro()
+    result = receive(
+        app.sessions,
+        utcnow(),
+        sid=sid,
+        from_address=sender,
+        body=request.form.get("Body"),
+        admin_phones=app.settings.admin_phones,
+    )
+    if result.queued:
+        app.dispatcher.nudge()
+    return twiml(result.reply)
+
+
+def twiml(reply: str | None) -> Response:
+    response = MessagingResponse()
+    if reply:
+        response.message(reply)
+    return Response(str(response), mimetype="text/xml")
+
+
+@bp.post("/status")
+def delivery_status():
+    status = request.form.get("MessageStatus", "").strip().lower()
+    message_id = request.args.get("id", type=int)
+    now = utcnow()
+    with transaction(faro().sessions) as session:
+        message = session.get(OutboundMessage, message_id) if message_id else None
+        if message is None:
+            sid = request.form.get("MessageSid", "")
+            message = session.scalar(select(OutboundMessage).where(OutboundMessage.provider_sid == sid)) if sid else None
+        if message is None:
+            log.info("status %r for unknown message id=%s", status, message_id)
+            return "", 200
+        _apply_status(session, now, message, status, request.form.get("ErrorCode") or None)
+    return "", 200
+
+
+def _apply_status(session, now, message: OutboundMessage, status: str, error_code: str | None) -> None:
+    if status not in STATUS_RANK or STATUS_RANK[status] < STATUS_RANK.get(message.delivery_status or "", -1):
+        return
+    message.delivery_status = status
+    message.delivery_updated_at = now
+    if error_code:
+        message.error_code = error_code[:16]
+    if status in TIMELINE_STATUSES:
+        record(session, now, f"delivery_{status}", person_id=message.person_id,
+               incident_id=message.incident_id, message_id=message.id, code=error_code)
+    if status in ("failed", "undelivered"):
+        log.warning("message %s to %s %s (error %s)", message.id, message.to_phone, status, error_code)

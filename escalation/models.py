@@ -1,0 +1,274 @@
+"""Faro's tables, SQLAlchemy 2 typed declarative.
+
+Who covers whom is not stored as links: it follows from a responder's role and the place she
+is attached to (a nurse's unit, a coordinator's university, a supervisor's municipality), so it
+can never disagree with the roster. Buddies are the one explicit link, because they are chosen.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from escalation.db import Base, utcnow
+
+# Roles (roster CSV `role` column)
+INTERN = "intern"
+PEER = "peer"
+NURSE = "nurse"
+COORDINATOR = "coordinator"
+SUPERVISOR = "supervisor"
+MENTAL_HEALTH = "mental_health"
+ROLES = (INTERN, PEER, NURSE, COORDINATOR, SUPERVISOR, MENTAL_HEALTH)
+
+# Channels
+SMS = "sms"
+WHATSAPP = "whatsapp"
+VOICE = "voice"
+CHANNELS = (SMS, WHATSAPP)
+
+UNIT_TYPES = ("A", "B", "C", "CC")
+
+# Incident kinds and severities
+EMERGENCY = "emergency"
+DURESS = "duress"
+MISSED_CHECKIN = "missed_checkin"
+UNREACHABLE = "unreachable"
+TRIP_OVERDUE = "trip_overdue"
+SELF_HARM = "self_harm"
+SUPPORT = "support"
+CRITICAL, HIGH, NORMAL = "critical", "high", "normal"
+
+# Outbound priorities: critical alerts jump the queue.
+PRIORITY_NORMAL = 0
+PRIORITY_CRITICAL = 10
+
+_OPEN = text("resolved_at IS NULL")
+
+
+class University(Base):
+    __tablename__ = "university"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Unit(Base):
+    """A health unit (clinic) where interns serve; its name is unique across the roster."""
+
+    __tablename__ = "unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    municipality: Mapped[str | None] = mapped_column(String(200))
+    unit_type: Mapped[str | None] = mapped_column(String(2))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+buddy = Table(
+    "buddy",
+    Base.metadata,
+    Column("intern_id", ForeignKey("person.id", ondelete="CASCADE"), primary_key=True),
+    Column("buddy_id", ForeignKey("person.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Person(Base):
+    """An intern or a responder, identified by an E.164 phone."""
+
+    __tablename__ = "person"
+    __table_args__ = (
+        Index("ix_person_role_unit", "role", "unit_id"),
+        Index("ix_person_role_university", "role", "university_id"),
+        Index("ix_person_role_municipality", "role", "municipality"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    channel: Mapped[str] = mapped_column(String(10), default=SMS)
+    language: Mapped[str] = mapped_column(String(5), default="es")
+    timezone: Mapped[str] = mapped_column(String(64), default="America/Monterrey")
+    checkin_time: Mapped[str | None] = mapped_column(String(5))
+    university_id: Mapped[int | None] = mapped_column(ForeignKey("university.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    # Only a supervisor's coverage is a municipality; everyone else's follows from the unit.
+    municipality: Mapped[str | None] = mapped_column(String(200))
+    duress_word: Mapped[str | None] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    university: Mapped[University | None] = relationship()
+    unit: Mapped[Unit | None] = relationship()
+    buddies: Mapped[list[Person]] = relationship(
+        secondary=buddy,
+        primaryjoin=lambda: Person.id == buddy.c.intern_id,
+        secondaryjoin=lambda: Person.id == buddy.c.buddy_id,
+        order_by=lambda: Person.id,
+    )
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.strip() else self.name
+
+    @property
+    def is_intern(self) -> bool:
+        return self.role == INTERN
+
+
+class InboundMessage(Base):
+    """Every text that reached us, stored before anything else is done with it."""
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (Index("ix_inbound_unprocessed", "processed_at", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    from_address: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    channel: Mapped[str] = mapped_column(String(10), default=SMS)
+    body: Mapped[str] = mapped_column(Text, default="")
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None]
+    intent: Mapped[str | None] = mapped_column(String(20))
+    reply: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboundMessage(Base):
+    """The outbox. A row is pending while `next_attempt_at` is set; its status is derived."""
+
+    __tablename__ = "outbound_message"
+    __table_args__ = (Index("ix_outbound_due", "next_attempt_at", "priority"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"), index=True)
+    to_phone: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(10), default=SMS)
+    kind: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    priority: Mapped[int] = mapped_column(default=PRIORITY_NORMAL)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    provider_sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    delivery_status: Mapped[str | None] = mapped_column(String(20))
+    delivery_updated_at: Mapped[datetime | None]
+
+    @property
+    def status(self) -> str:
+        return outbound_status(self)
+
+
+def outbound_status(message: OutboundMessage) -> str:
+    """queued, sent or failed, from the timestamps; Twilio's delivery status refines `sent`."""
+    if message.failed_at is not None:
+        return "failed"
+    if message.sent_at is not None:
+        return message.delivery_status or "sent"
+    return "queued"
+
+
+class Incident(Base):
+    """Something a human must act on. Open while `resolved_at` is unset."""
+
+    __tablename__ = "incident"
+    __table_args__ = (
+        Index(
+            "uq_incident_open_kind",
+            "intern_id",
+            "kind",
+            unique=True,
+            sqlite_where=_OPEN,
+            postgresql_where=_OPEN,
+        ),
+        Index("uq_incident_open_code", "code", unique=True, sqlite_where=_OPEN, postgresql_where=_OPEN),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(8))
+    intern_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    severity: Mapped[str] = mapped_column(String(10))
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    resolved_at: Mapped[datetime | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    resolution: Mapped[str | None] = mapped_column(String(40))
+
+    intern: Mapped[Person] = relationship(foreign_keys=[intern_id])
+
+    @property
+    def status(self) -> str:
+        return incident_status(self)
+
+
+def incident_status(incident: Incident) -> str:
+    if incident.resolved_at is not None:
+        return "resolved"
+    if incident.acknowledged_at is not None:
+        return "acknowledged"
+    return "open"
+
+
+class CheckIn(Base):
+    """One intern's check-in for one local date (never two the same day)."""
+
+    __tablename__ = "checkin"
+    __table_args__ = (UniqueConstraint("intern_id", "local_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intern_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    local_date: Mapped[date] = mapped_column(Date)
+    answered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Event(Base):
+    """The append-only timeline: every state change writes one; nobody edits or deletes them."""
+
+    __tablename__ = "event"
+    __table_args__ = (Index("ix_event_incident_at", "incident_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"))
+    message_id: Mapped[int | None] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Heartbeat(Base):
+    """The last completed scheduler tick (one row), for /health."""
+
+    __tablename__ = "heartbeat"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_tick_at: Mapped[datetime | None]

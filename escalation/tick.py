@@ -1,0 +1,86 @@
+"""One scheduler pass: small `handle_one_…` steps, each claiming one row, looped until idle.
+
+APScheduler only triggers this; all durable state is in our tables, so any number of
+processes may tick against one PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.inbound import reply_later
+from escalation.db import is_postgres, transaction
+from escalation.models import Heartbeat, InboundMessage
+
+log = logging.getLogger(__name__)
+
+# A stored message still unprocessed after this long had its first processing fail: the
+# webhook's own second step runs within milliseconds of storing it.
+RETRY_INBOUND_AFTER = timedelta(minutes=2)
+MAX_STEPS = 100_000
+
+Step = Callable[[Session, datetime], bool]
+
+
+def handle_one_unprocessed_inbound(session: Session, now: datetime, admin_phones: tuple[str, ...] = ()) -> bool:
+    query = (
+        select(InboundMessage.id)
+        .where(InboundMessage.processed_at.is_(None), InboundMessage.received_at <= now - RETRY_INBOUND_AFTER)
+        .order_by(InboundMessage.received_at)
+        .limit(1)
+    )
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True)
+    message_id = session.scalar(query)
+    if message_id is None:
+        return False
+    log.warning("processing inbound message %s again after a failure", message_id)
+    return reply_later(session, now, message_id, admin_phones) or True
+
+
+def record_heartbeat(session: Session, now: datetime) -> None:
+    updated = session.execute(update(Heartbeat).where(Heartbeat.id == 1).values(last_tick_at=now)).rowcount
+    if updated == 0:  # the very first tick; two racing first ticks both end with one row
+        try:
+            with session.begin_nested():
+                session.add(Heartbeat(id=1, last_tick_at=now))
+        except IntegrityError:
+            session.execute(update(Heartbeat).where(Heartbeat.id == 1).values(last_tick_at=now))
+
+
+def tick(sessions: sessionmaker[Session], now: datetime, *, admin_phones: tuple[str, ...] = ()) -> dict[str, int]:
+    """Run every step until none has work; returns how many units each step handled."""
+    steps: dict[str, Step] = {
+        "inbound": lambda s, n: handle_one_unprocessed_inbound(s, n, admin_phones),
+    }
+    done = {}
+    for name, step in steps.items():
+        done[name] = _loop(sessions, now, step)
+    with transaction(sessions) as session:
+        record_heartbeat(session, now)
+    return done
+
+
+def _loop(sessions: sessionmaker[Session], now: datetime, step: Step) -> int:
+    count = 0
+    while count < MAX_STEPS:
+        try:
+            with transaction(sessions) as session:
+                if not step(session, now):
+                    return count
+        except Exception:
+            # One poisoned row must not stop the pass; it is logged and the others go on.
+            log.exception("tick step failed")
+            return count
+        count += 1
+    return count
+
+
+def last_tick(session: Session) -> datetime | None:
+    return session.scalar(select(Heartbeat.last_tick_at).where(Heartbeat.id == 1))
