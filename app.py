@@ -27,7 +27,9 @@ def create_app(config: Mapping[str, str] | None = None, *, transport=None) -> Fl
         settings = load_settings(env, run_scheduler_default=False)
     except ConfigError as exc:
         raise SystemExit(f"Faro cannot start: {exc}") from None
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key, FARO_SETTINGS=settings)
     app.extensions["faro"] = Faro(settings, transport)
@@ -56,7 +58,11 @@ def main() -> None:
     with app.app_context():
         prepare_database(faro, seed_demo=True)
     settings = faro.settings
-    log.info("Faro on http://127.0.0.1:%s (simulator: /simulator, transport: %s)", settings.port, settings.sms_transport)
+    log.info(
+        "Faro on http://127.0.0.1:%s (simulator: /simulator, transport: %s)",
+        settings.port,
+        settings.sms_transport,
+    )
     app.run(host="127.0.0.1", port=settings.port, threaded=True, use_reloader=False)
 
 

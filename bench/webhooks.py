@@ -48,10 +48,23 @@ def seed(url: str, interns: int) -> list[str]:
         unit = Unit(name="CS Doctor Arroyo", municipality="Doctor Arroyo", unit_type="A")
         session.add_all([uni, unit])
         session.flush()
-        session.add(Person(role=NURSE, name="Rosa Martinez", phone="+524881000003", unit_id=unit.id))
-        session.add(Person(role=COORDINATOR, name="Luis Herrera", phone="+524881000004", university_id=uni.id))
+        session.add(
+            Person(role=NURSE, name="Rosa Martinez", phone="+524881000003", unit_id=unit.id)
+        )
+        session.add(
+            Person(
+                role=COORDINATOR, name="Luis Herrera", phone="+524881000004", university_id=uni.id
+            )
+        )
         session.add_all(
-            Person(role=INTERN, name=f"Interna {i}", phone=p, checkin_time="08:00", university_id=uni.id, unit_id=unit.id)
+            Person(
+                role=INTERN,
+                name=f"Interna {i}",
+                phone=p,
+                checkin_time="08:00",
+                university_id=uni.id,
+                unit_id=unit.id,
+            )
             for i, p in enumerate(phones)
         )
     engine.dispose()
@@ -73,7 +86,13 @@ def start_gunicorn(url: str, port: int, mock_url: str, workers: int) -> subproce
     }
     command = [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
-        "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning", "app:create_app()",
+        "-w",
+        str(workers),
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "app:create_app()",
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env)
     deadline = time.monotonic() + 30
@@ -89,7 +108,9 @@ def start_gunicorn(url: str, port: int, mock_url: str, workers: int) -> subproce
     raise SystemExit("gunicorn did not start")
 
 
-def post(connection: http.client.HTTPConnection, port: int, sender: str, body: str, sid: str) -> float:
+def post(
+    connection: http.client.HTTPConnection, port: int, sender: str, body: str, sid: str
+) -> float:
     params = {"MessageSid": sid, "From": sender, "To": "+15005550006", "Body": body}
     signature = RequestValidator(TOKEN).compute_signature(f"{PUBLIC}:{port}/twilio/sms", params)
     headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature}
@@ -109,7 +130,9 @@ def load(port: int, phones: list[str], body: str, clients: int) -> tuple[float, 
 
     def run(chunk: list[str], n: int) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        mine = [post(connection, port, phone, body, f"SM{body}{n}x{i}") for i, phone in enumerate(chunk)]
+        mine = [
+            post(connection, port, phone, body, f"SM{body}{n}x{i}") for i, phone in enumerate(chunk)
+        ]
         connection.close()
         with lock:
             latencies.extend(mine)
@@ -178,7 +201,8 @@ def main() -> None:
                 server.stop()
     print(f"engine={args.engine} workers={args.workers} clients={args.clients}")
     print(
-        f"inbound ok: {len(latencies)} requests in {elapsed:.2f}s = {len(latencies) / elapsed:.0f} req/s; "
+        f"inbound ok: {len(latencies)} requests in {elapsed:.2f}s = "
+        f"{len(latencies) / elapsed:.0f} req/s; "
         f"p50 {percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms"
     )
     print(

@@ -38,23 +38,33 @@ def import_roster_command(path: Path) -> None:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise click.ClickException(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise click.ClickException(
+            f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
     report = _import(faro(), text, rows=text.count("\n"))
     if report.errors:
         for error in report.errors:
             click.echo(f"{path}:{error.line}: {error.reason}", err=True)
         raise click.ClickException(f"{len(report.errors)} bad row(s); nothing was imported")
-    click.echo(f"imported {path}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged")
+    click.echo(
+        f"imported {path}: {report.created} created, {report.updated} updated, "
+        f"{report.unchanged} unchanged"
+    )
 
 
 def _import(app: Faro, text: str, rows: int):
     settings = app.settings
-    options = {"default_timezone": settings.default_timezone, "default_language": settings.default_language}
+    options = {
+        "default_timezone": settings.default_timezone,
+        "default_language": settings.default_language,
+    }
     with transaction(app.sessions) as session:
         if rows < PROGRESS_FROM:
             report = import_roster(session, text, now=utcnow(), **options)
         else:
-            with click.progressbar(length=rows, label="importing", file=click.get_text_stream("stderr")) as bar:
+            with click.progressbar(
+                length=rows, label="importing", file=click.get_text_stream("stderr")
+            ) as bar:
                 report = import_roster(session, text, now=utcnow(), progress=bar.update, **options)
         if report.errors:
             session.rollback()
@@ -66,13 +76,20 @@ def seed_demo_command() -> None:
     """Load the small demo roster (Ana, Beto, Rosa, Luis …) for the phone simulator."""
     app = faro()
     if app.settings.sms_transport != "console":
-        raise click.ClickException("the demo roster is for the console transport only: demo people must never be texted")
+        raise click.ClickException(
+            "the demo roster is for the console transport only: demo people must never be texted"
+        )
     report = _import(app, DEMO_ROSTER.read_text("utf-8"), rows=0)
     click.echo(f"demo roster: {report.created} created, {report.updated} updated")
 
 
 @click.command("tick")
-@click.option("--at", "at", default=None, help="ISO-8601 instant with an offset, e.g. 2026-11-24T09:00:00-06:00")
+@click.option(
+    "--at",
+    "at",
+    default=None,
+    help="ISO-8601 instant with an offset, e.g. 2026-11-24T09:00:00-06:00",
+)
 def tick_command(at: str | None) -> None:
     """One scheduler pass as of now (or --at), then dispatch the outbox."""
     now = _parse_instant(at) if at else None
@@ -84,9 +101,13 @@ def _parse_instant(text: str) -> datetime:
     try:
         instant = datetime.fromisoformat(text)
     except ValueError:
-        raise click.BadParameter(f"{text!r} is not an ISO-8601 instant", param_hint="--at") from None
+        raise click.BadParameter(
+            f"{text!r} is not an ISO-8601 instant", param_hint="--at"
+        ) from None
     if instant.tzinfo is None:
-        raise click.BadParameter("give an offset or Z, e.g. 2026-11-24T09:00:00-06:00", param_hint="--at")
+        raise click.BadParameter(
+            "give an offset or Z, e.g. 2026-11-24T09:00:00-06:00", param_hint="--at"
+        )
     return instant.astimezone(UTC)
 
 
@@ -99,7 +120,7 @@ def scheduler_command() -> None:
 
 
 def prepare_database(app: Faro, *, seed_demo: bool) -> None:
-    """Migrate; seed the demo roster only into an empty database and only with the console transport."""
+    """Migrate; seed the demo roster only into an empty console-transport database."""
     upgrade(app.engine)
     if not seed_demo or app.settings.sms_transport != "console":
         return

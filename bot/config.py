@@ -87,7 +87,9 @@ def _timezone(env: Mapping[str, str], key: str, default: str) -> str:
     try:
         ZoneInfo(raw)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{key}={raw!r} is not an IANA time zone (e.g. America/Monterrey)") from None
+        raise ConfigError(
+            f"{key}={raw!r} is not an IANA time zone (e.g. America/Monterrey)"
+        ) from None
     return raw
 
 
@@ -99,7 +101,9 @@ def _phones(env: Mapping[str, str], key: str) -> tuple[str, ...]:
         try:
             phones.append(normalize_phone(raw))
         except BadPhone:
-            raise ConfigError(f"{key}: {raw!r} is not a valid phone number (E.164, comma-separated)") from None
+            raise ConfigError(
+                f"{key}: {raw!r} is not a valid phone number (E.164, comma-separated)"
+            ) from None
     return tuple(phones)
 
 

@@ -56,16 +56,23 @@ def receive(
     admin_phones: tuple[str, ...] = (),
 ) -> Received:
     message_id = store(sessions, now, sid=sid, from_address=from_address, body=body)
-    with transaction(sessions) as session:
-        claimed, reply = process(session, now, message_id, admin_phones=admin_phones)
-        queued = session.info.pop("queued", [])
+    try:
+        with transaction(sessions) as session:
+            claimed, reply = process(session, now, message_id, admin_phones=admin_phones)
+            queued = session.info.pop("queued", [])
+    except Exception:
+        # The message is stored; the tick processes it again and answers through the outbox.
+        log.exception("processing inbound message %s failed; the tick will retry it", message_id)
+        return Received(None)
     if not claimed:  # processed already (a retried delivery): the same answer again
         with sessions() as session:
             return Received(session.get(InboundMessage, message_id).reply)
     return Received(reply, urgent=any(p > 0 for p in queued), queued=bool(queued))
 
 
-def store(sessions: sessionmaker[Session], now: datetime, *, sid: str, from_address: str, body: str | None) -> int:
+def store(
+    sessions: sessionmaker[Session], now: datetime, *, sid: str, from_address: str, body: str | None
+) -> int:
     """Commit the message first; a second delivery of the same MessageSid returns the first row."""
     try:
         channel, phone = split_address(from_address)
@@ -86,7 +93,9 @@ def store(sessions: sessionmaker[Session], now: datetime, *, sid: str, from_addr
             return row.id
     except IntegrityError:
         with sessions() as session:
-            existing = session.scalar(select(InboundMessage.id).where(InboundMessage.message_sid == sid[:64]))
+            existing = session.scalar(
+                select(InboundMessage.id).where(InboundMessage.message_sid == sid[:64])
+            )
         if existing is None:
             raise
         log.info("duplicate delivery of %s ignored", sid)
@@ -106,7 +115,11 @@ def process(
     if claimed != 1:
         return False, None
     message = session.get(InboundMessage, message_id)
-    person = session.scalar(select(Person).where(Person.phone == message.phone)) if message.phone else None
+    person = (
+        session.scalar(select(Person).where(Person.phone == message.phone))
+        if message.phone
+        else None
+    )
     if person is None or not person.active:
         reply = _unknown_sender(session, now, message)
     else:
@@ -119,7 +132,13 @@ def process(
 def _unknown_sender(session: Session, now: datetime, message: InboundMessage) -> str | None:
     """One neutral reply a day to a number we do not know; it says nothing about anyone."""
     log.warning("text from unknown number %s (message %s)", message.from_address, message.id)
-    record(session, now, "unknown_sender", message_id=message.id, phone=message.phone or message.from_address)
+    record(
+        session,
+        now,
+        "unknown_sender",
+        message_id=message.id,
+        phone=message.phone or message.from_address,
+    )
     message.intent = "unknown_sender"
     earlier = session.scalar(
         select(InboundMessage.id).where(
@@ -137,7 +156,9 @@ def _unknown_sender(session: Session, now: datetime, message: InboundMessage) ->
 class Conversation:
     """What one text from a known person means and what we answer."""
 
-    def __init__(self, session: Session, now: datetime, person: Person, message: InboundMessage, admin_phones):
+    def __init__(
+        self, session: Session, now: datetime, person: Person, message: InboundMessage, admin_phones
+    ):
         self.session, self.now, self.person, self.message = session, now, person, message
         self.admin_phones = tuple(admin_phones)
 
@@ -176,7 +197,9 @@ class Conversation:
         return self.say("menu")
 
     def on_unknown(self, intent: i.Intent) -> str:
-        record(self.session, self.now, "not_understood", person=self.person, message_id=self.message.id)
+        record(
+            self.session, self.now, "not_understood", person=self.person, message_id=self.message.id
+        )
         return self.say("not_understood")
 
     def on_ack(self, intent: i.Intent) -> str:
@@ -187,7 +210,9 @@ class Conversation:
         if acknowledge(self.session, self.now, incident, self.person):
             return self.say("ack_thanks", code=incident.code, intern=intern.name)
         holder = self.session.get(Person, incident.acknowledged_by_id)
-        return self.say("ack_already", responder=holder.name, code=incident.code, intern=intern.name)
+        return self.say(
+            "ack_already", responder=holder.name, code=incident.code, intern=intern.name
+        )
 
     def on_resolve(self, intent: i.Intent) -> str:
         incident, reply = self._case(intent)
@@ -213,12 +238,19 @@ class Conversation:
 
     def _open(self, kind: str) -> None:
         open_incident(
-            self.session, self.now, self.person, kind, admin_phones=self.admin_phones, message_id=self.message.id
+            self.session,
+            self.now,
+            self.person,
+            kind,
+            admin_phones=self.admin_phones,
+            message_id=self.message.id,
         )
 
 
-def reply_later(session: Session, now: datetime, message_id: int, admin_phones: tuple[str, ...] = ()) -> bool:
-    """For the tick: process a stored message whose first processing failed; reply via the outbox."""
+def reply_later(
+    session: Session, now: datetime, message_id: int, admin_phones: tuple[str, ...] = ()
+) -> bool:
+    """For the tick: process a message whose first processing failed; reply via the outbox."""
     claimed, reply = process(session, now, message_id, admin_phones=admin_phones)
     if not claimed:
         return False
@@ -226,5 +258,13 @@ def reply_later(session: Session, now: datetime, message_id: int, admin_phones: 
     if reply is None or message.phone is None:
         return True
     person = session.get(Person, message.person_id) if message.person_id else None
-    queue(session, now, kind="reply", body=reply, person=person, phone=message.phone, channel=message.channel)
+    queue(
+        session,
+        now,
+        kind="reply",
+        body=reply,
+        person=person,
+        phone=message.phone,
+        channel=message.channel,
+    )
     return True

@@ -88,7 +88,9 @@ def handle_one_outbound(
         message = claim_one(session, now, worker)
         if message is None:
             return False
-        envelope = Envelope(message.id, message.channel, message.to_phone, message.body, callback_url(message.id))
+        envelope = Envelope(
+            message.id, message.channel, message.to_phone, message.body, callback_url(message.id)
+        )
         attempts = message.attempts
     try:
         provider_id = transport.send(envelope)
@@ -96,7 +98,9 @@ def handle_one_outbound(
         _failed(sessions, now, envelope, attempts, exc, worker)
     except Exception as exc:  # a bug or an SDK surprise must not lose the message: retry it
         log.exception("transport crashed on message %s", envelope.id)
-        _failed(sessions, now, envelope, attempts, TransportError(f"transport crashed: {exc!r}"), worker)
+        _failed(
+            sessions, now, envelope, attempts, TransportError(f"transport crashed: {exc!r}"), worker
+        )
     else:
         _sent(sessions, now, envelope.id, provider_id, worker)
     return True
@@ -113,7 +117,9 @@ def _sent(sessions, now: datetime, message_id: int, provider_id: str, worker: st
         record(session, now, "sent", **_about(message), provider_sid=provider_id)
 
 
-def _failed(sessions, now: datetime, envelope: Envelope, attempts: int, exc: TransportError, worker: str) -> None:
+def _failed(
+    sessions, now: datetime, envelope: Envelope, attempts: int, exc: TransportError, worker: str
+) -> None:
     final = exc.permanent or attempts >= MAX_ATTEMPTS
     with transaction(sessions) as session:
         message = session.get(OutboundMessage, envelope.id)
@@ -123,15 +129,32 @@ def _failed(sessions, now: datetime, envelope: Envelope, attempts: int, exc: Tra
         if final:
             message.failed_at = now
             message.next_attempt_at = None
-            record(session, now, "send_failed", **_about(message), code=exc.code, reason=exc.reason[:200])
+            record(
+                session,
+                now,
+                "send_failed",
+                **_about(message),
+                code=exc.code,
+                reason=exc.reason[:200],
+            )
             log.error("message %s to %s failed for good: %s", envelope.id, envelope.to, exc.reason)
         else:
             message.next_attempt_at = now + backoff(attempts)
-            log.warning("message %s to %s will be retried (attempt %s): %s", envelope.id, envelope.to, attempts, exc.reason)
+            log.warning(
+                "message %s to %s will be retried (attempt %s): %s",
+                envelope.id,
+                envelope.to,
+                attempts,
+                exc.reason,
+            )
 
 
 def _about(message: OutboundMessage) -> dict:
-    return {"person_id": message.person_id, "incident_id": message.incident_id, "message_id": message.id}
+    return {
+        "person_id": message.person_id,
+        "incident_id": message.incident_id,
+        "message_id": message.id,
+    }
 
 
 def dispatch_due(
@@ -172,7 +195,9 @@ class Dispatcher:
         self._idle.clear()
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="faro-dispatcher", daemon=True)
+                self._thread = threading.Thread(
+                    target=self._run, name="faro-dispatcher", daemon=True
+                )
                 self._thread.start()
         self._wake.set()
 

@@ -33,7 +33,9 @@ class Faro:
 
     def dispatch(self, now: datetime | None = None) -> int:
         clock = utcnow if now is None else (lambda: now)
-        return dispatch_due(self.sessions, self.transport, clock=clock, callback_url=self.callback_url)
+        return dispatch_due(
+            self.sessions, self.transport, clock=clock, callback_url=self.callback_url
+        )
 
     def run_pass(self, now: datetime | None = None) -> dict[str, int]:
         """One scheduler pass as of `now` (default: the clock), then the outbox as of the same
@@ -46,6 +48,8 @@ class Faro:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
         self.dispatcher.stop()
+        if hasattr(self.transport, "close"):
+            self.transport.close()
         self.engine.dispose()
 
 

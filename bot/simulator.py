@@ -30,7 +30,9 @@ def console_only():
 @bp.get("/")
 def page():
     with faro().sessions() as session:
-        people = session.scalars(select(Person).order_by(Person.role != "intern", Person.name)).all()
+        people = session.scalars(
+            select(Person).order_by(Person.role != "intern", Person.name)
+        ).all()
     return render_template("simulator.html", people=people)
 
 
@@ -56,18 +58,23 @@ def send():
 
 @bp.get("/messages")
 def messages():
-    """The chosen phone's conversation, and every message the console transport sent, newest first."""
+    """The chosen phone's conversation and every message the console sent, newest first."""
     phone = request.args.get("phone", "")
     with faro().sessions() as session:
-        names = dict(session.execute(select(Person.phone, Person.name)).tuples())
+        names = dict(session.execute(select(Person.phone, Person.name)).tuples().all())
         sent = session.scalars(
             select(OutboundMessage)
-            .where(or_(OutboundMessage.sent_at.is_not(None), OutboundMessage.failed_at.is_not(None)))
+            .where(
+                or_(OutboundMessage.sent_at.is_not(None), OutboundMessage.failed_at.is_not(None))
+            )
             .order_by(OutboundMessage.id.desc())
             .limit(SHOWN)
         ).all()
         inbound = session.scalars(
-            select(InboundMessage).where(InboundMessage.phone == phone).order_by(InboundMessage.id.desc()).limit(SHOWN)
+            select(InboundMessage)
+            .where(InboundMessage.phone == phone)
+            .order_by(InboundMessage.id.desc())
+            .limit(SHOWN)
         ).all()
     return jsonify(
         conversation=_conversation(inbound, [m for m in sent if m.to_phone == phone]),
@@ -95,6 +102,8 @@ def _conversation(inbound: list[InboundMessage], outbound: list[OutboundMessage]
         if message.reply:
             items.append((message.received_at, 1, {"from": "faro", "body": message.reply}))
     for message in outbound:
-        items.append((message.sent_at or message.failed_at, 1, {"from": "faro", "body": message.body}))
+        items.append(
+            (message.sent_at or message.failed_at, 1, {"from": "faro", "body": message.body})
+        )
     items.sort(key=lambda item: item[:2], reverse=True)
     return [{"at": at.isoformat(), **item} for at, _order, item in items[:SHOWN]]

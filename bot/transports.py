@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
@@ -44,7 +44,7 @@ class Envelope:
 
 
 class ConsoleTransport:
-    """Development transport: logs the message; the outbox row itself is what the simulator reads."""
+    """Development transport: logs the message; the simulator reads the outbox row itself."""
 
     name = "console"
 
@@ -64,35 +64,47 @@ class _RebasedHttpClient(TwilioHttpClient):
         parts = urlsplit(url)
         if self.base.netloc and parts.netloc.endswith("twilio.com"):
             path = self.base.path.rstrip("/") + parts.path
-            url = urlunsplit((self.base.scheme, self.base.netloc, path, parts.query, parts.fragment))
+            url = urlunsplit(
+                (self.base.scheme, self.base.netloc, path, parts.query, parts.fragment)
+            )
         return super().request(method, url, *args, **kwargs)
 
 
 class TwilioTransport:
     name = "twilio"
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, *, timeout: float = TIMEOUT_SECONDS):
         self.settings = settings
-        http = (
-            _RebasedHttpClient(settings.twilio_api_base_url, timeout=TIMEOUT_SECONDS)
+        self.http = (
+            _RebasedHttpClient(settings.twilio_api_base_url, timeout=timeout)
             if settings.twilio_api_base_url
-            else TwilioHttpClient(timeout=TIMEOUT_SECONDS)
+            else TwilioHttpClient(timeout=timeout)
         )
-        self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http)
+        self.client = Client(
+            settings.twilio_account_sid, settings.twilio_auth_token, http_client=self.http
+        )
 
     def send(self, envelope: Envelope) -> str:
         params = self._params(envelope)
         try:
             message = self.client.messages.create(**params)
-        except TwilioRestException as exc:
+        except (TwilioRestException, TwilioServiceException) as exc:
             raise _classify(exc) from exc
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except requests.Timeout as exc:  # before RequestException: it is one
+            raise TransportError("Twilio did not answer in time") from exc
+        except requests.RequestException as exc:  # refused, reset, DNS, TLS, a broken answer …
             raise TransportError(f"Twilio unreachable: {exc.__class__.__name__}") from exc
-        except (ValueError, KeyError, TypeError) as exc:  # a 2xx whose body is not Twilio's JSON
-            raise TransportError(f"unreadable Twilio response: {exc}") from exc
-        if not message.sid:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            # a 2xx whose body is not Twilio's JSON object (a proxy's page, a list, a string)
+            raise TransportError(f"unreadable Twilio response: {exc.__class__.__name__}") from exc
+        if not isinstance(message.sid, str) or not message.sid:
             raise TransportError("Twilio response without a message sid")
         return message.sid
+
+    def close(self) -> None:
+        """Release the pooled HTTP connections (idempotent)."""
+        if self.http.session is not None:
+            self.http.session.close()
 
     def _params(self, envelope: Envelope) -> dict[str, str]:
         params = {"to": envelope.to, "body": envelope.body}
@@ -110,15 +122,19 @@ class TwilioTransport:
         return params
 
 
-def _classify(exc: TwilioRestException) -> TransportError:
-    code = str(exc.code) if exc.code else None
+def _classify(exc: TwilioRestException | TwilioServiceException) -> TransportError:
     status = exc.status or 0
-    reason = f"Twilio {status} {code or ''}: {exc.msg}".strip()
-    # 429 and 5xx are Twilio's to recover from; 401/403 mean our credentials, which an
-    # operator will fix: keep the message queued rather than drop an alarm. Any other 4xx
-    # (21211 invalid number, 21610 opted out, 21614 not a mobile, 63016 outside the WhatsApp
-    # window …) is about this message, and sending it again would fail the same way.
-    temporary = status == 429 or status >= 500 or status in (401, 403)
+    # Without a Twilio error code in the body the SDK repeats the HTTP status as the code;
+    # an HTTP status is not a Twilio error code, so it is not stored as one.
+    code = str(exc.code) if exc.code and exc.code != status else None
+    detail = exc.msg if isinstance(exc, TwilioRestException) else (exc.detail or exc.title)
+    reason = f"Twilio {status}{f' {code}' if code else ''}: {detail}"
+    # 429 and 5xx are Twilio's to recover from; 401/403 (and 404: no such account at that
+    # address) mean our credentials or TWILIO_API_BASE_URL, which an operator will fix: keep
+    # the message queued rather than drop an alarm. Any other 4xx (21211 invalid number, 21610
+    # opted out, 21614 not a mobile, 63016 outside the WhatsApp window …) is about this
+    # message, and sending it again would fail the same way.
+    temporary = status == 429 or status >= 500 or status in (401, 403, 404)
     return TransportError(reason, permanent=not temporary, code=code)
 
 

@@ -24,8 +24,14 @@ bp = Blueprint("twilio", __name__, url_prefix="/twilio")
 
 # Twilio may report statuses out of order; a later callback never moves a message backwards.
 STATUS_RANK = {
-    "accepted": 0, "queued": 1, "sending": 2, "sent": 3,
-    "delivered": 4, "undelivered": 4, "failed": 4, "read": 5,
+    "accepted": 0,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "delivered": 4,
+    "undelivered": 4,
+    "failed": 4,
+    "read": 5,
 }
 TIMELINE_STATUSES = {"delivered", "undelivered", "failed", "read"}
 
@@ -36,8 +42,14 @@ def check_signature():
     url = settings.public_base_url + request.full_path.rstrip("?")
     signature = request.headers.get("X-Twilio-Signature", "")
     token = settings.twilio_auth_token
-    if not token or not signature or not RequestValidator(token).validate(url, request.form.to_dict(), signature):
-        log.warning("rejected unsigned or forged request to %s from %s", request.path, request.remote_addr)
+    if (
+        not token
+        or not signature
+        or not RequestValidator(token).validate(url, request.form.to_dict(), signature)
+    ):
+        log.warning(
+            "rejected unsigned or forged request to %s from %s", request.path, request.remote_addr
+        )
         abort(403)
 
 
@@ -78,7 +90,11 @@ def delivery_status():
         message = session.get(OutboundMessage, message_id) if message_id else None
         if message is None:
             sid = request.form.get("MessageSid", "")
-            message = session.scalar(select(OutboundMessage).where(OutboundMessage.provider_sid == sid)) if sid else None
+            message = (
+                session.scalar(select(OutboundMessage).where(OutboundMessage.provider_sid == sid))
+                if sid
+                else None
+            )
         if message is None:
             log.info("status %r for unknown message id=%s", status, message_id)
             return "", 200
@@ -86,15 +102,28 @@ def delivery_status():
     return "", 200
 
 
-def _apply_status(session, now, message: OutboundMessage, status: str, error_code: str | None) -> None:
-    if status not in STATUS_RANK or STATUS_RANK[status] < STATUS_RANK.get(message.delivery_status or "", -1):
-        return
+def _apply_status(
+    session, now, message: OutboundMessage, status: str, error_code: str | None
+) -> None:
+    if status not in STATUS_RANK or STATUS_RANK[status] <= STATUS_RANK.get(
+        message.delivery_status or "", -1
+    ):
+        return  # unknown, a repeat, or a late callback that would move the status backwards
     message.delivery_status = status
     message.delivery_updated_at = now
     if error_code:
         message.error_code = error_code[:16]
     if status in TIMELINE_STATUSES:
-        record(session, now, f"delivery_{status}", person_id=message.person_id,
-               incident_id=message.incident_id, message_id=message.id, code=error_code)
+        record(
+            session,
+            now,
+            f"delivery_{status}",
+            person_id=message.person_id,
+            incident_id=message.incident_id,
+            message_id=message.id,
+            code=error_code,
+        )
     if status in ("failed", "undelivered"):
-        log.warning("message %s to %s %s (error %s)", message.id, message.to_phone, status, error_code)
+        log.warning(
+            "message %s to %s %s (error %s)", message.id, message.to_phone, status, error_code
+        )

@@ -28,7 +28,9 @@ def checkin_for(session: Session, intern: Person, day: date) -> CheckIn:
     return checkin
 
 
-def record_fine(session: Session, now: datetime, intern: Person, *, message_id: int | None) -> CheckIn:
+def record_fine(
+    session: Session, now: datetime, intern: Person, *, message_id: int | None
+) -> CheckIn:
     """The intern said she is fine: today's check-in is answered (the first answer counts)."""
     checkin = checkin_for(session, intern, local_date(intern, now))
     if checkin.answered_at is None:

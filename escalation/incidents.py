@@ -98,7 +98,7 @@ def open_incident(
             raise
         _rejoin(session, now, existing, intern, admin_phones, message_id)
         return existing, False
-    record(session, now, "incident_opened", person=intern, incident=incident, message_id=message_id, kind=kind)
+    record(session, now, "incident_opened", person=intern, incident=incident, message_id=message_id)
     alert_step_one(session, now, incident, intern, admin_phones)
     return incident, True
 
@@ -112,7 +112,9 @@ def open_incident_of(session: Session, intern: Person, kind: str) -> Incident | 
 
 
 def _rejoin(session, now, incident, intern, admin_phones, message_id) -> None:
-    record(session, now, "incident_repeated", person=intern, incident=incident, message_id=message_id)
+    record(
+        session, now, "incident_repeated", person=intern, incident=incident, message_id=message_id
+    )
     last = session.scalar(
         select(Event.at)
         .where(Event.incident_id == incident.id, Event.kind == "alerted")
@@ -132,17 +134,31 @@ def _free_code(session: Session) -> str:
 
 
 def alert_step_one(
-    session: Session, now: datetime, incident: Incident, intern: Person, admin_phones: tuple[str, ...]
+    session: Session,
+    now: datetime,
+    incident: Incident,
+    intern: Person,
+    admin_phones: tuple[str, ...],
 ) -> None:
     """Queue the first alerts; when nobody covers the intern, the on-call administrators."""
     responders = first_responders(session, intern, incident.kind)
     priority = PRIORITY_CRITICAL if incident.severity == CRITICAL else PRIORITY_NORMAL
     for person in responders:
         body = alert_text(incident, intern, person.language)
-        queue(session, now, kind="alert", body=body, person=person, incident=incident, priority=priority)
+        queue(
+            session,
+            now,
+            kind="alert",
+            body=body,
+            person=person,
+            incident=incident,
+            priority=priority,
+        )
     for phone in admin_phones if not responders else ():
         body = alert_text(incident, intern, "es")
-        queue(session, now, kind="alert", body=body, phone=phone, incident=incident, priority=priority)
+        queue(
+            session, now, kind="alert", body=body, phone=phone, incident=incident, priority=priority
+        )
     record(
         session,
         now,
@@ -212,5 +228,11 @@ def _tell_the_others(session, now, incident, responder: Person, template: str) -
     for person in alerted_people(session, incident):
         if person.id == responder.id:
             continue
-        body = render(template, person.language, responder=responder.name, code=incident.code, intern=intern.name)
+        body = render(
+            template,
+            person.language,
+            responder=responder.name,
+            code=incident.code,
+            intern=intern.name,
+        )
         queue(session, now, kind=template, body=body, person=person, incident=incident)

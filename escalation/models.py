@@ -207,7 +207,9 @@ class Incident(Base):
             sqlite_where=_OPEN,
             postgresql_where=_OPEN,
         ),
-        Index("uq_incident_open_code", "code", unique=True, sqlite_where=_OPEN, postgresql_where=_OPEN),
+        Index(
+            "uq_incident_open_code", "code", unique=True, sqlite_where=_OPEN, postgresql_where=_OPEN
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -28,10 +28,15 @@ MAX_STEPS = 100_000
 Step = Callable[[Session, datetime], bool]
 
 
-def handle_one_unprocessed_inbound(session: Session, now: datetime, admin_phones: tuple[str, ...] = ()) -> bool:
+def handle_one_unprocessed_inbound(
+    session: Session, now: datetime, admin_phones: tuple[str, ...] = ()
+) -> bool:
     query = (
         select(InboundMessage.id)
-        .where(InboundMessage.processed_at.is_(None), InboundMessage.received_at <= now - RETRY_INBOUND_AFTER)
+        .where(
+            InboundMessage.processed_at.is_(None),
+            InboundMessage.received_at <= now - RETRY_INBOUND_AFTER,
+        )
         .order_by(InboundMessage.received_at)
         .limit(1)
     )
@@ -45,7 +50,9 @@ def handle_one_unprocessed_inbound(session: Session, now: datetime, admin_phones
 
 
 def record_heartbeat(session: Session, now: datetime) -> None:
-    updated = session.execute(update(Heartbeat).where(Heartbeat.id == 1).values(last_tick_at=now)).rowcount
+    updated = session.execute(
+        update(Heartbeat).where(Heartbeat.id == 1).values(last_tick_at=now)
+    ).rowcount
     if updated == 0:  # the very first tick; two racing first ticks both end with one row
         try:
             with session.begin_nested():
@@ -54,7 +61,9 @@ def record_heartbeat(session: Session, now: datetime) -> None:
             session.execute(update(Heartbeat).where(Heartbeat.id == 1).values(last_tick_at=now))
 
 
-def tick(sessions: sessionmaker[Session], now: datetime, *, admin_phones: tuple[str, ...] = ()) -> dict[str, int]:
+def tick(
+    sessions: sessionmaker[Session], now: datetime, *, admin_phones: tuple[str, ...] = ()
+) -> dict[str, int]:
     """Run every step until none has work; returns how many units each step handled."""
     steps: dict[str, Step] = {
         "inbound": lambda s, n: handle_one_unprocessed_inbound(s, n, admin_phones),

@@ -18,7 +18,16 @@ from twilio.request_validator import RequestValidator
 
 from escalation.db import make_engine
 from escalation.migrate import upgrade
-from escalation.models import COORDINATOR, INTERN, MENTAL_HEALTH, NURSE, SUPERVISOR, Person, Unit, University
+from escalation.models import (
+    COORDINATOR,
+    INTERN,
+    MENTAL_HEALTH,
+    NURSE,
+    SUPERVISOR,
+    Person,
+    Unit,
+    University,
+)
 from tests import pg
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
@@ -176,7 +185,13 @@ def text_faro(client):
     counter = itertools.count(1)
 
     def send(sender: str, body: str, *, sid: str | None = None, **extra: str):
-        params = {"MessageSid": sid or f"SM{next(counter):032d}", "From": sender, "To": "+15005550006", "Body": body, **extra}
+        params = {
+            "MessageSid": sid or f"SM{next(counter):032d}",
+            "From": sender,
+            "To": "+15005550006",
+            "Body": body,
+            **extra,
+        }
         headers = {"X-Twilio-Signature": signature(f"{PUBLIC_URL}/twilio/sms", params)}
         return client.post("/twilio/sms", data=params, headers=headers)
 
@@ -205,17 +220,35 @@ def people(faro):
         mier = Unit(name="CS Mier y Noriega", municipality="Mier y Noriega", unit_type="A")
         session.add_all([uanl, arroyo, mier])
         session.flush()
-        ana = Person(role=INTERN, name="Ana Lopez", phone=ANA, checkin_time="08:00", university_id=uanl.id, unit_id=arroyo.id)
-        beto = Person(role=INTERN, name="Beto Garza", phone=BETO, checkin_time="08:00", university_id=uanl.id, unit_id=mier.id)
+        ana = Person(
+            role=INTERN,
+            name="Ana Lopez",
+            phone=ANA,
+            checkin_time="08:00",
+            university_id=uanl.id,
+            unit_id=arroyo.id,
+        )
+        beto = Person(
+            role=INTERN,
+            name="Beto Garza",
+            phone=BETO,
+            checkin_time="08:00",
+            university_id=uanl.id,
+            unit_id=mier.id,
+        )
         ana.buddies = [beto]
-        session.add_all([
-            ana,
-            beto,
-            Person(role=NURSE, name="Rosa Martinez", phone=ROSA, unit_id=arroyo.id),
-            Person(role=COORDINATOR, name="Luis Herrera", phone=LUIS, university_id=uanl.id),
-            Person(role=SUPERVISOR, name="Marta Cantu", phone=MARTA, municipality="Doctor Arroyo"),
-            Person(role=MENTAL_HEALTH, name="Sofia Reyes", phone=SOFIA, university_id=uanl.id),
-        ])
+        session.add_all(
+            [
+                ana,
+                beto,
+                Person(role=NURSE, name="Rosa Martinez", phone=ROSA, unit_id=arroyo.id),
+                Person(role=COORDINATOR, name="Luis Herrera", phone=LUIS, university_id=uanl.id),
+                Person(
+                    role=SUPERVISOR, name="Marta Cantu", phone=MARTA, municipality="Doctor Arroyo"
+                ),
+                Person(role=MENTAL_HEALTH, name="Sofia Reyes", phone=SOFIA, university_id=uanl.id),
+            ]
+        )
     return {"ana": ANA, "beto": BETO, "rosa": ROSA, "luis": LUIS, "marta": MARTA, "sofia": SOFIA}
 
 

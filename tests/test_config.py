@@ -73,7 +73,12 @@ def test_admin_phones_are_stored_as_e164():
 def test_python_app_py_stops_with_one_line_on_a_bad_value(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "RUN_SCHEDULER": "maybe", "HOME": str(tmp_path)}
     result = subprocess.run(
-        [sys.executable, str(ROOT / "app.py")], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, str(ROOT / "app.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]

@@ -1,4 +1,4 @@
-"""Ana texts SOS: a critical incident opens and her buddy, nurse and coordinator are alerted at once."""
+"""Ana texts SOS: a critical incident opens; her buddy, nurse and coordinator hear at once."""
 
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ def test_the_timeline_says_what_happened(text_faro, faro, people):
     assert kinds.count("sent") == 3
 
 
-def test_a_second_sos_joins_the_open_incident_without_a_new_flood(text_faro, faro, people, transport):
+def test_a_second_sos_joins_the_open_incident_without_a_new_flood(
+    text_faro, faro, people, transport
+):
     text_faro(people["ana"], "sos")
     text_faro(people["ana"], "SOS!!")
     faro.dispatcher.wait_idle()
@@ -51,12 +53,14 @@ def test_nobody_covering_her_means_the_administrators_hear(database_url, transpo
     from app import create_app
     from escalation.db import transaction
     from escalation.models import INTERN, Person
-    from tests.conftest import settings_for, signature, PUBLIC_URL
+    from tests.conftest import PUBLIC_URL, settings_for, signature
 
     app = create_app(settings_for(database_url, ADMIN_PHONES="+528112345678"), transport=transport)
     faro = app.extensions["faro"]
     with transaction(faro.sessions) as session:
-        session.add(Person(role=INTERN, name="Eva Solis", phone="+524881009999", checkin_time="08:00"))
+        session.add(
+            Person(role=INTERN, name="Eva Solis", phone="+524881009999", checkin_time="08:00")
+        )
     params = {"MessageSid": "SMeva", "From": "+524881009999", "Body": "peligro"}
     headers = {"X-Twilio-Signature": signature(f"{PUBLIC_URL}/twilio/sms", params)}
     assert app.test_client().post("/twilio/sms", data=params, headers=headers).status_code == 200
@@ -79,7 +83,9 @@ def test_ack_by_a_responder_tells_the_others(text_faro, faro, people, transport)
     assert "Rosa Martinez ya atiende" in again
 
 
-def test_an_intern_cannot_close_her_own_emergency_but_a_responder_can(text_faro, faro, people, transport):
+def test_an_intern_cannot_close_her_own_emergency_but_a_responder_can(
+    text_faro, faro, people, transport
+):
     text_faro(people["ana"], "sos")
     text_faro(people["ana"], "ok")  # her check-in, not a closing: it may be coerced
     with faro.sessions() as session:
@@ -90,7 +96,9 @@ def test_an_intern_cannot_close_her_own_emergency_but_a_responder_can(text_faro,
     with faro.sessions() as session:
         incident = session.scalar(select(Incident))
         assert (incident.status, incident.resolution) == ("resolved", "responder")
-        all_clear = session.scalars(select(OutboundMessage).where(OutboundMessage.kind == "all_clear")).all()
+        all_clear = session.scalars(
+            select(OutboundMessage).where(OutboundMessage.kind == "all_clear")
+        ).all()
     assert {m.to_phone for m in all_clear} == {people["beto"], people["rosa"]}
 
 

@@ -15,14 +15,18 @@ def count(faro, model) -> int:
 
 
 def test_a_missing_signature_is_refused(client, faro, people):
-    response = client.post("/twilio/sms", data={"MessageSid": "SM1", "From": people["ana"], "Body": "ok"})
+    response = client.post(
+        "/twilio/sms", data={"MessageSid": "SM1", "From": people["ana"], "Body": "ok"}
+    )
     assert response.status_code == 403
     assert count(faro, InboundMessage) == 0
 
 
 def test_a_wrong_signature_is_refused(client, faro, people):
     params = {"MessageSid": "SM1", "From": people["ana"], "Body": "ok"}
-    response = client.post("/twilio/sms", data=params, headers={"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"})
+    response = client.post(
+        "/twilio/sms", data=params, headers={"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"}
+    )
     assert response.status_code == 403
 
 
@@ -53,7 +57,9 @@ def test_ok_records_the_checkin_and_thanks_her(text_faro, faro, people):
         assert session.scalar(select(InboundMessage.intent)) == "ok"
 
 
-def test_a_retried_delivery_changes_nothing_and_gets_the_same_answer(text_faro, faro, people, transport):
+def test_a_retried_delivery_changes_nothing_and_gets_the_same_answer(
+    text_faro, faro, people, transport
+):
     first = text_faro(people["ana"], "sos", sid="SMretry")
     faro.dispatcher.wait_idle()
     second = text_faro(people["ana"], "sos", sid="SMretry")
@@ -79,7 +85,12 @@ def test_an_unknown_number_gets_one_neutral_reply(text_faro, faro, people):
     assert "Ana" not in first
     assert "<Message>" not in second
     with faro.sessions() as session:
-        assert session.scalar(select(func.count()).select_from(Event).where(Event.kind == "unknown_sender")) == 2
+        assert (
+            session.scalar(
+                select(func.count()).select_from(Event).where(Event.kind == "unknown_sender")
+            )
+            == 2
+        )
 
 
 @pytest.mark.parametrize("missing", ["MessageSid", "From"])
@@ -92,7 +103,7 @@ def test_missing_sid_or_sender_is_a_bad_request(client, people, missing):
 
 @pytest.mark.parametrize(
     "body",
-    ["", "   ", "😀🙏🏽", "x" * 1600, "a\x00b sos\x00", "\udcff\udcfe", "ok" + "\u200b" * 50, "<Response>&amp;"],
+    ["", "   ", "😀🙏🏽", "x" * 1600, "a\x00b sos\x00", "ok" + "\u200b" * 50, "<Response>&amp;"],
 )
 def test_odd_bodies_never_cause_a_500(text_faro, faro, people, body):
     response = text_faro(people["ana"], body)
@@ -104,11 +115,16 @@ def test_odd_bodies_never_cause_a_500(text_faro, faro, people, body):
 
 def test_invalid_utf8_bytes_are_stored_not_crashed_on(client, faro, people):
     raw = b"MessageSid=SMbytes&From=%2B524881000001&Body=%FF%FEok"
-    params = {"MessageSid": "SMbytes", "From": people["ana"], "Body": b"\xff\xfeok".decode("utf-8", "replace")}
-    headers = {"X-Twilio-Signature": signature(f"{PUBLIC_URL}/twilio/sms", params), "Content-Type": "application/x-www-form-urlencoded"}
+    # Werkzeug keeps percent-escapes that are not UTF-8 as they came; that is what gets signed.
+    params = {"MessageSid": "SMbytes", "From": people["ana"], "Body": "%FF%FEok"}
+    headers = {
+        "X-Twilio-Signature": signature(f"{PUBLIC_URL}/twilio/sms", params),
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
     response = client.post("/twilio/sms", data=raw, headers=headers)
-    assert response.status_code in (200, 403)  # never a 500, whatever the signature makes of it
-    assert response.status_code != 500
+    assert response.status_code == 200
+    with faro.sessions() as session:
+        assert session.scalar(select(InboundMessage.body)) == "%FF%FEok"
 
 
 def test_the_webhook_only_queues_and_the_dispatcher_sends(text_faro, faro, people, transport):

@@ -1,0 +1,614 @@
+"""What an inbound text means: a pure function from (text, context) to one `Intent`.
+
+No I/O, no database, no clock: the caller passes what the sender has pending (`Context`) and
+acts on the answer. The vocabulary lives in the module-level data below so that it can be made
+configurable; `bot/vocabulary.md` explains the normalisation, the precedence and the negation
+rules with examples. The guiding choice everywhere: when unsure, alert rather than mark fine.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+from datetime import date, time, timedelta
+
+# Intent kinds.
+OK = "ok"
+NOT_OK = "not_ok"
+EMERGENCY = "emergency"
+DURESS = "duress"
+ACK = "ack"
+RESOLVE = "resolve"
+ANSWER = "answer"
+TRIP_START = "trip_start"
+TRIP_EXTEND = "trip_extend"
+TRIP_END = "trip_end"
+PAUSE = "pause"
+RESUME = "resume"
+SET_TIME = "set_time"
+MENU = "menu"
+STATUS = "status"
+SET_DURESS = "set_duress"
+UNKNOWN = "unknown"
+
+# --- Vocabulary (normalised: lower case, no accents) -------------------------------------
+
+FINE_WORDS = frozenset(
+    {"ok", "okey", "okay", "oki", "bien", "bn", "si", "sip", "fine", "good", "yes", "yep"}
+)
+# Fine words that say how one is, so that negating them means "not fine" ("no estoy bien").
+# "si"/"yes" are left out: "no se si ..." is "I don't know if ...", not "not fine".
+NEGATABLE_FINE = frozenset({"ok", "okey", "okay", "oki", "bien", "bn", "fine", "good"})
+FINE_PHRASES = (
+    ("sin", "novedad"),
+    ("sin", "novedades"),
+    ("no", "pasa", "nada"),
+    ("todo", "tranquilo"),
+    ("todo", "en", "orden"),
+)
+NOT_FINE_WORDS = frozenset({"mal", "apoyo", "bad", "support"})
+NO_WORDS = frozenset({"no", "nop", "nel", "nope"})
+EMERGENCY_WORDS = frozenset(
+    {
+        "sos", "ayuda", "ayudame", "ayudeme", "ayudenme", "auxilio", "socorro",
+        "emergencia", "emergencias", "peligro", "panico", "help", "emergency", "danger", "911",
+    }
+)  # fmt: skip
+MENU_DIGITS = {"1": OK, "2": NOT_OK, "3": EMERGENCY}
+# Emoji that spell a vocabulary word; every other emoji is removed.
+EMOJI_WORDS = {"\U0001f198": "sos", "\U0001f197": "ok"}
+
+# A word is "directly negated" when one of these phrases ends right before it, or one
+# NEGATION_GAP word before it ("no hay ningun peligro"). Closed lists on purpose.
+NEGATORS = (
+    ("no",), ("sin",), ("ya", "no"), ("nada", "de"), ("no", "hay"), ("no", "es"),
+    ("no", "era"), ("no", "fue"), ("no", "necesito"), ("no", "ocupo"), ("no", "estoy"),
+    ("no", "tengo"), ("no", "hubo"), ("fuera", "de"), ("not",), ("no", "need"),
+    ("dont", "need"), ("don", "t", "need"), ("no", "longer"),
+    # Thanks are not a call for help: "gracias por tu ayuda".
+    ("gracias", "por"), ("thanks", "for"), ("thank", "you", "for"),
+)  # fmt: skip
+NEGATION_GAP = frozenset(
+    {"un", "una", "ningun", "ninguna", "ninguno", "de", "en", "el", "la", "mi", "tu", "su",
+     "mas", "nada", "a", "an", "any", "in", "the", "for", "your", "my", "more"}
+)  # fmt: skip
+# A fine word is negated more loosely (any of these up to three words before it): a missed
+# negation here would mark someone fine, so this side errs towards "not fine".
+LOOSE_NEGATORS = frozenset(
+    {"no", "not", "ni", "nunca", "never", "don", "dont", "didnt", "doesnt", "isnt", "aint"}
+)
+
+TRIP_WORDS = frozenset({"viaje", "trip"})
+ARRIVAL_WORDS = frozenset({"llegue", "llegamos", "arrived"})
+# "cuando llegue te aviso" is a promise, not an arrival: stopping the trip timer would be wrong.
+ARRIVAL_BLOCKERS = frozenset({"cuando", "que", "hasta", "apenas", "cuanto", "when"})
+PAUSE_WORDS = frozenset({"pausa", "pausar", "vacaciones", "pause", "vacation"})
+RESUME_WORDS = frozenset({"regreso", "regrese", "volvi", "reanudar", "resume"})
+TIME_WORDS = frozenset({"hora", "horario", "time"})
+MENU_WORDS = frozenset({"menu", "opciones", "comandos"})
+STATUS_WORDS = frozenset({"estado", "status"})
+DURESS_SET_WORDS = frozenset({"clave"})
+ACK_WORDS = frozenset({"atiendo", "atendiendo", "enterado", "ack"})
+RESOLVE_WORDS = frozenset({"listo", "resuelto", "resolved"})
+# Skipped before a command word or a menu digit: "hola, PAUSA 3d", "opcion 2".
+LEAD_FILLER = frozenset(
+    {"hola", "buenos", "buenas", "buen", "dias", "dia", "tardes", "noches", "faro", "hi",
+     "hello", "ya", "oye", "opcion", "respuesta", "numero"}
+)  # fmt: skip
+# Skipped between a command word and its argument: "PAUSA hasta el 24 de diciembre".
+ARG_FILLER = frozenset(
+    {"de", "del", "por", "hasta", "el", "al", "a", "las", "la", "los", "desde", "durante",
+     "x", "en", "para", "caso", "case", "codigo", "code", "until", "for", "at"}
+)  # fmt: skip
+MONTHS = {
+    "ene": 1, "enero": 1, "jan": 1, "january": 1, "feb": 2, "febrero": 2, "february": 2,
+    "mar": 3, "marzo": 3, "march": 3, "abr": 4, "abril": 4, "apr": 4, "april": 4,
+    "may": 5, "mayo": 5, "jun": 6, "junio": 6, "june": 6, "jul": 7, "julio": 7, "july": 7,
+    "ago": 8, "agosto": 8, "aug": 8, "august": 8, "sep": 9, "sept": 9, "septiembre": 9,
+    "setiembre": 9, "september": 9, "oct": 10, "octubre": 10, "october": 10,
+    "nov": 11, "noviembre": 11, "november": 11, "dic": 12, "diciembre": 12, "dec": 12,
+    "december": 12,
+}  # fmt: skip
+
+MAX_TRIP_MINUTES = 24 * 60
+MAX_PAUSE_DAYS = 60
+MAX_DESTINATION = 60
+CODE = re.compile(r"\d{3,8}")  # incident codes are 4 digits today; the column holds 8
+
+VOCABULARY = (
+    FINE_WORDS | NOT_FINE_WORDS | NO_WORDS | EMERGENCY_WORDS | TRIP_WORDS | ARRIVAL_WORDS
+    | PAUSE_WORDS | RESUME_WORDS | TIME_WORDS | MENU_WORDS | STATUS_WORDS | DURESS_SET_WORDS
+    | ACK_WORDS | RESOLVE_WORDS
+)  # fmt: skip
+
+
+# --- API -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the sender has pending; all optional."""
+
+    intern: bool = True  # own check-in vocabulary applies
+    responder: bool = False  # has incidents alerted to them (peer buddies are both)
+    duress_word: str | None = None  # this intern's secret word, stored as typed
+    question: str | None = None  # "mood" (1-5) or "phq" (0-3) when an answer is pending
+    today: date | None = None  # sender's local date, to complete dates like "24/12"
+
+
+@dataclass(frozen=True)
+class Intent:
+    kind: str
+    code: str | None = None  # incident code for ACK/RESOLVE, None when not given
+    value: int | None = None  # ANSWER digit; PAUSE days (= until - today); TRIP minutes
+    until: date | None = None  # PAUSE: the first local day check-ins resume (exclusive end)
+    at: time | None = None  # SET_TIME
+    text: str | None = None  # trip destination / new duress word, as typed
+    negated: bool = False  # an emergency word was seen but negated or thanked for
+
+
+NO_CONTEXT = Context()
+QUESTION_RANGES = {"mood": range(1, 6), "phq": range(0, 4)}
+
+
+def interpret(text: str | None, context: Context = NO_CONTEXT) -> Intent:
+    """The one intent of an inbound text. Never raises on odd input; see vocabulary.md."""
+    words = _Words.of(text or "")
+    if not words.raw:
+        return Intent(UNKNOWN)
+    alert, negated = _emergency(words, context)
+    if alert:
+        return Intent(EMERGENCY)
+    intent = _classify(words, context, text or "")
+    return replace(intent, negated=True) if negated else intent
+
+
+def normalize(text: str) -> str:
+    """Lower case, no accents/emoji/control characters, punctuation to spaces, `s.o.s` → `sos`,
+    runs of 3+ equal letters to one. Keeps `:/.,-` between digits and `+` before a digit, so
+    that times, dates and trip extensions survive."""
+    return " ".join(_Words.of(text).raw)
+
+
+def clashes_with_vocabulary(word: str) -> bool:
+    """Whether a proposed duress word contains a vocabulary word or a number; such a word
+    would be read as something else (emergency wins; "bien" would make every check-in a
+    duress). For the caller to refuse it."""
+    words = _Words.of(word)
+    return any(w in VOCABULARY or w.isdigit() for w in words.words)
+
+
+# --- Normalisation -----------------------------------------------------------------------
+
+_BREAK = "\n"  # marks a clause boundary between tokens; negation never crosses one
+_DOTTED = re.compile(r"(?<![a-z0-9])[a-z](?:[.\-_*][a-z])+(?![a-z0-9])")
+_TOKEN = re.compile(r"\n|[.,;:!?¡¿()\[\]{}\"]|(?:\+(?=\d))?[a-z0-9]+(?:(?<=\d)[:/.,\-]\d+)*")
+_CLAUSE_MARKS = frozenset('.,;:!?¡¿()[]{}"\n')
+
+
+def _fold(text: str) -> str:
+    """Lower case, accents off, digits to ASCII; emoji become clause breaks, controls vanish."""
+    out = []
+    for char in unicodedata.normalize("NFKD", text.lower()):
+        category = unicodedata.category(char)
+        if char in EMOJI_WORDS:
+            out.append(f" {EMOJI_WORDS[char]} ")
+        elif char in "\n\r\u2028\u2029":
+            out.append(_BREAK)
+        elif char.isspace():
+            out.append(" ")
+        elif category in ("Mn", "Me", "Cc", "Cf", "Cs", "Co", "Cn"):
+            continue
+        elif category in ("So", "Sk"):
+            out.append(_BREAK)  # an emoji usually ends a thought: "no 😱 ayuda"
+        elif category == "Nd":
+            out.append(str(unicodedata.digit(char)))
+        else:
+            out.append(char)
+    folded = _DOTTED.sub(lambda m: re.sub(r"[^a-z]", "", m.group(0)), "".join(out))
+    return re.sub(r"\+\s+(?=\d)", "+", folded)
+
+
+def _squeeze(token: str) -> str:
+    """All runs of a repeated letter to one: only for comparing with the vocabulary."""
+    return re.sub(r"([a-z])\1+", r"\1", token)
+
+
+_SQUEEZED = {_squeeze(w): w for w in VOCABULARY}
+
+
+def _canonical(token: str) -> str:
+    """The vocabulary word a token spells with extra repeated letters ("okk", "noo"); never
+    with fewer letters than the word ("god" is not "good")."""
+    if token in VOCABULARY:
+        return token
+    word = _SQUEEZED.get(_squeeze(token))
+    return word if word is not None and len(token) >= len(word) else token
+
+
+@dataclass(frozen=True)
+class _Words:
+    """A text as tokens: `raw` (normalised), `words` (vocabulary spelling), `clause` numbers."""
+
+    raw: tuple[str, ...]
+    words: tuple[str, ...]
+    clause: tuple[int, ...]
+
+    @classmethod
+    def of(cls, text: str) -> _Words:
+        tokens: list[str] = []
+        clause: list[int] = []
+        number = 0
+        for token in _TOKEN.findall(_fold(text)):
+            if token in _CLAUSE_MARKS:
+                number += 1
+            else:
+                tokens.append(token)
+                clause.append(number)
+        tokens, clause = _join_spelled(tokens, clause)
+        # The vocabulary is matched before runs are cut, so "goood" still has its "oo".
+        raw = tuple(re.sub(r"([a-z])\1{2,}", r"\1", t) for t in tokens)
+        return cls(raw, tuple(_canonical(t) for t in tokens), tuple(clause))
+
+    def same_clause(self, i: int, j: int) -> bool:
+        return 0 <= j < len(self.raw) and self.clause[i] == self.clause[j]
+
+    def find(self, vocabulary: frozenset[str]) -> list[int]:
+        return [i for i, w in enumerate(self.words) if w in vocabulary]
+
+    def has_phrase(self, phrase: tuple[str, ...]) -> bool:
+        n = len(phrase)
+        return any(self.words[i : i + n] == phrase for i in range(len(self.words) - n + 1))
+
+
+SPELLED_MAX = max(len(w) for w in VOCABULARY)  # bounds the work on long runs of letters
+
+
+def _join_spelled(raw: list[str], clause: list[int]) -> tuple[list[str], list[int]]:
+    """'s o s' and 'o k' spelled out letter by letter, joined when they spell a vocabulary word."""
+    out, out_clause, i = [], [], 0
+    while i < len(raw):
+        j = i
+        while (
+            j < min(len(raw), i + SPELLED_MAX)
+            and _spelled_letter(raw[j])
+            and clause[j] == clause[i]
+        ):
+            j += 1
+        joined = "".join(raw[i:j])
+        if j - i >= 2 and _canonical(joined) in VOCABULARY:
+            out.append(joined)
+            out_clause.append(clause[i])
+            i = j
+        else:
+            out.append(raw[i])
+            out_clause.append(clause[i])
+            i += 1
+    return out, out_clause
+
+
+def _spelled_letter(token: str) -> bool:
+    return len(token) == 1 and token.isalpha()
+
+
+_NOT_TYPED = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "So", "Sk"})
+
+
+def _typed(text: str) -> str:
+    """The text as typed, minus controls, emoji and lone surrogates; for arguments shown to
+    people (destinations, duress words)."""
+    kept = "".join(ch for ch in text if ch.isspace() or unicodedata.category(ch) not in _NOT_TYPED)
+    return " ".join(kept.split())
+
+
+# --- Negation ----------------------------------------------------------------------------
+
+
+def _directly_negated(words: _Words, i: int) -> bool:
+    """A NEGATORS phrase ends right before word i, or one NEGATION_GAP word before it."""
+    for end in (i - 1, i - 2):
+        if end == i - 2 and words.words[i - 1] not in NEGATION_GAP:
+            break
+        for phrase in NEGATORS:
+            start = end - len(phrase) + 1
+            if words.same_clause(i, start) and words.words[start : end + 1] == phrase:
+                return True
+    return False
+
+
+def _fine_negated(words: _Words, i: int) -> bool:
+    loose = any(
+        words.same_clause(i, j) and words.words[j] in LOOSE_NEGATORS for j in range(i - 3, i)
+    )
+    return loose or _directly_negated(words, i)
+
+
+# --- Classification ----------------------------------------------------------------------
+
+
+def _emergency(words: _Words, context: Context) -> tuple[bool, bool]:
+    """(alert, negated): any emergency word not directly negated alerts."""
+    if _menu_choice(words, context) == EMERGENCY:
+        return True, False
+    hits = words.find(EMERGENCY_WORDS)
+    alert = any(not _directly_negated(words, i) for i in hits)
+    return alert, bool(hits) and not alert
+
+
+def _classify(words: _Words, context: Context, text: str) -> Intent:
+    """Everything below an emergency, in precedence order (vocabulary.md says why)."""
+    for step in (_set_duress, _duress, _answer, _acknowledgement):
+        intent = step(words, context, text)
+        if intent is not None:
+            return intent
+    if _strongly_not_fine(words, context):
+        return Intent(NOT_OK)
+    intent = _command(words, context, text)
+    if intent is not None:
+        return intent
+    return _check_in(words, context)
+
+
+def _first(words: _Words) -> int:
+    """Index of the first word that is not a greeting or similar filler."""
+    i = 0
+    while i < len(words.words) and words.words[i] in LEAD_FILLER:
+        i += 1
+    return i
+
+
+def _menu_digit(words: _Words) -> str | None:
+    """A single digit as the message's first word: '3 pacientes' is a menu answer but
+    'tengo 3 pacientes' is not."""
+    i = _first(words)
+    if i < len(words.raw) and len(words.raw[i]) == 1 and words.raw[i].isdigit():
+        return words.raw[i]
+    return None
+
+
+def _menu_choice(words: _Words, context: Context) -> str | None:
+    """The kind a menu digit chooses; none while a questionnaire answer is pending."""
+    if context.question in QUESTION_RANGES:
+        return None
+    return MENU_DIGITS.get(_menu_digit(words) or "")
+
+
+def _set_duress(words: _Words, context: Context, text: str) -> Intent | None:
+    # Checked before the duress word itself: confirming one's word must not raise an alarm.
+    i = _first(words)
+    if i >= len(words.words) or words.words[i] not in DURESS_SET_WORDS:
+        return None
+    match = re.match(r"^.*?\bclave\b[\s:=\-]*(.*)$", _typed(text), re.IGNORECASE)
+    new = match.group(1).strip(" \"'.,;:!¡?¿") if match else ""
+    return Intent(SET_DURESS, text=new) if _Words.of(new).raw else None
+
+
+def _duress(words: _Words, context: Context, text: str) -> Intent | None:
+    secret = tuple(_squeeze(t) for t in _Words.of(context.duress_word or "").raw)
+    if not secret:
+        return None
+    said = tuple(_squeeze(t) for t in words.raw)
+    n = len(secret)
+    if any(said[i : i + n] == secret for i in range(len(said) - n + 1)):
+        return Intent(DURESS)
+    return None
+
+
+def _answer(words: _Words, context: Context, text: str) -> Intent | None:
+    valid = QUESTION_RANGES.get(context.question or "")
+    digit = _menu_digit(words)
+    if valid is None or digit is None:
+        return None
+    return Intent(ANSWER, value=int(digit)) if int(digit) in valid else Intent(UNKNOWN)
+
+
+def _incident_code(words: _Words) -> str | None:
+    return next((t for t in words.raw if CODE.fullmatch(t)), None)
+
+
+def _acknowledgement(words: _Words, context: Context, text: str) -> Intent | None:
+    """ATIENDO/LISTO [code]; OK <code> from someone alerted (or not an intern)."""
+    code = _incident_code(words)
+    if words.find(ACK_WORDS):
+        kind = ACK  # with both words, ACK: it never closes an incident by mistake
+    elif words.find(RESOLVE_WORDS):
+        kind = RESOLVE
+    elif code and (context.responder or not context.intern) and words.find(FINE_WORDS):
+        kind = ACK
+    else:
+        return None
+    if code is None and context.intern and not context.responder:
+        return None  # an intern with nothing to acknowledge: "listo" is not a case
+    return Intent(kind, code=code)
+
+
+def _strongly_not_fine(words: _Words, context: Context) -> bool:
+    """A not-fine word (not directly negated), a negated fine word, or the menu digit 2."""
+    if _menu_choice(words, context) == NOT_OK:
+        return True
+    bad = any(not _directly_negated(words, i) for i in words.find(NOT_FINE_WORDS))
+    return bad or any(_fine_negated(words, i) for i in words.find(NEGATABLE_FINE))
+
+
+def _check_in(words: _Words, context: Context) -> Intent:
+    """The plain answers, once no command matched: weak not-fine, fine, or unknown."""
+    fine_at = [i for i in words.find(FINE_WORDS) if not _fine_negated(words, i)]
+    fine = bool(fine_at) or any(words.has_phrase(p) for p in FINE_PHRASES)
+    fine = fine or _menu_choice(words, context) == OK
+    if not context.intern:
+        return Intent(ACK) if fine else Intent(UNKNOWN)
+    others = [w for w in words.words if w in VOCABULARY and w not in NO_WORDS]
+    if words.find(NO_WORDS) and not others and not fine:
+        return Intent(NOT_OK)  # a bare "no" is an answer only when nothing else is
+    return Intent(OK) if fine else Intent(UNKNOWN)
+
+
+# --- Commands ----------------------------------------------------------------------------
+
+
+def _command(words: _Words, context: Context, text: str) -> Intent | None:
+    """Intern commands. Most count only as the first word (with a valid argument where one
+    is needed): 'a que hora es la guardia' must not move the check-in time."""
+    for parse in (_trip, _arrival):
+        intent = parse(words, context, text)
+        if intent is not None:
+            return intent
+    if words.find(MENU_WORDS):
+        return Intent(MENU)
+    i = _first(words)
+    if i >= len(words.words):
+        return None
+    head, rest = words.words[i], _argument(words, i + 1)
+    if head in PAUSE_WORDS:
+        return _pause(rest, context)
+    if head in RESUME_WORDS:
+        return Intent(RESUME)
+    if head in TIME_WORDS:
+        at = _parse_time(rest)
+        return Intent(SET_TIME, at=at) if at else None
+    return Intent(STATUS) if head in STATUS_WORDS else None
+
+
+def _argument(words: _Words, start: int) -> str:
+    """The normalised words after a command word, without leading filler."""
+    while start < len(words.raw) and words.raw[start] in ARG_FILLER:
+        start += 1
+    return " ".join(words.raw[start:])
+
+
+_DURATION = (
+    r"(?P<plus>\+)?(?:"
+    r"(?P<h>\d{1,2})\s*(?:horas|hora|hrs|hr|h)(?![a-z])\.?\s*"
+    r"(?:(?P<half>y\s*media(?![a-z]))|(?P<hm>\d{1,2})\s*(?:minutos|minuto|mins|min|m)?(?![a-z]))?"
+    r"|(?P<hh>\d{1,2}):(?P<mm>\d{2})"
+    r"|(?P<m>\d{1,4})\s*(?:minutos|minuto|mins|min|m)(?![a-z])\.?"
+    r"|(?P<bare>\d{1,2})(?!\d|[:/.,\-]\d)"
+    r")(?![a-z0-9])"
+)
+_DURATION_RE = re.compile(_DURATION)
+_TRIP_TYPED = re.compile(r"viaj[eé]\s*" + _DURATION + r"(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
+_DESTINATION_LEAD = re.compile(r"^(?:(?:rumbo|camino)\s+(?:a|al)|a|al|para|hacia|to)\s+", re.I)
+
+
+def _minutes(match: re.Match[str]) -> int | None:
+    """Trip length in minutes; a bare number is hours ('VIAJE 3 Linares')."""
+    g = match.groupdict()
+    hours = g["h"] or g["hh"] or g["bare"] or "0"
+    minutes = 30 if g["half"] else int(g["hm"] or g["mm"] or g["m"] or 0)
+    total = int(hours) * 60 + minutes
+    return total if 0 < total <= MAX_TRIP_MINUTES else None
+
+
+def _trip(words: _Words, context: Context, text: str) -> Intent | None:
+    """VIAJE <duration> [destination] anywhere; VIAJE +<duration> or a leading +<duration>."""
+    starts = [i + 1 for i in words.find(TRIP_WORDS)]
+    if words.raw[0].startswith("+"):
+        starts.append(0)
+    for start in starts:
+        match = _DURATION_RE.match(" ".join(words.raw[start:]))
+        minutes = _minutes(match) if match else None
+        if minutes is None:
+            continue
+        if match.group("plus"):
+            return Intent(TRIP_EXTEND, value=minutes)
+        rest = " ".join(words.raw[start:])[match.end() :]
+        return Intent(TRIP_START, value=minutes, text=_destination(text, rest))
+    return None
+
+
+def _destination(text: str, fallback: str) -> str | None:
+    """The words after the duration, as typed when we can find them, else normalised."""
+    match = _TRIP_TYPED.search(_typed(text))
+    rest = match.group("rest") if match else fallback
+    rest = _DESTINATION_LEAD.sub("", rest.strip(" ,.;:-!¡?¿"))
+    return rest[:MAX_DESTINATION].strip() or None
+
+
+def _arrival(words: _Words, context: Context, text: str) -> Intent | None:
+    for i in words.find(ARRIVAL_WORDS):
+        blocked = words.same_clause(i, i - 1) and words.words[i - 1] in ARRIVAL_BLOCKERS
+        if not blocked and not _directly_negated(words, i):
+            return Intent(TRIP_END)
+    return None
+
+
+def _pause(rest: str, context: Context) -> Intent | None:
+    """PAUSA/VACACIONES with a number of days (or weeks) or an end date."""
+    parts = _date_parts(rest)
+    if parts is not None:  # a date we cannot complete is not read as a number of days
+        until = _complete_date(*parts, context.today)
+        return _pause_until(until, context.today) if until else None
+    match = _PAUSE_DAYS.match(rest)
+    if not match:
+        return None
+    days = int(match.group(1)) * (7 if match.group("weeks") else 1)
+    if not 0 < days <= MAX_PAUSE_DAYS:
+        return None
+    until = context.today + timedelta(days=days) if context.today else None
+    return Intent(PAUSE, value=days, until=until)
+
+
+def _pause_until(until: date, today: date | None) -> Intent | None:
+    if today is None:
+        return Intent(PAUSE, until=until)
+    days = (until - today).days
+    return Intent(PAUSE, value=days, until=until) if 0 <= days <= MAX_PAUSE_DAYS else None
+
+
+_PAUSE_DAYS = re.compile(
+    r"(\d{1,3})\s*(?:(?P<weeks>semanas|semana|sem|weeks|week|w)|dias|dia|days|day|d)?(?=\s|$)"
+)
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})\b")
+_NUMERIC_DATE = re.compile(r"(\d{1,2})[/\-.](\d{1,2})(?:[/\-.](\d{4}|\d{2}))?\b")
+_DAY_MONTH = re.compile(r"(\d{1,2}) (?:de )?([a-z]+)(?: (?:de |del )?(\d{4}))?\b")
+_MONTH_DAY = re.compile(r"([a-z]+) (\d{1,2})(?: (\d{4}))?\b")
+
+
+def _date_parts(rest: str) -> tuple[int | None, int, int] | None:
+    """(year or None, month, day) of a date at the start of `rest`, day first as Mexico
+    writes it: 24/12, 24-12-2026, 24 dic, 24 de diciembre de 2026, 2026-12-24."""
+    if m := _ISO_DATE.match(rest):
+        return int(m[1]), int(m[2]), int(m[3])
+    if m := _NUMERIC_DATE.match(rest):
+        year = None if m[3] is None else int(m[3]) + (2000 if len(m[3]) == 2 else 0)
+        return year, int(m[2]), int(m[1])
+    if (m := _DAY_MONTH.match(rest)) and m[2] in MONTHS:
+        return (int(m[3]) if m[3] else None), MONTHS[m[2]], int(m[1])
+    if (m := _MONTH_DAY.match(rest)) and m[1] in MONTHS:
+        return (int(m[3]) if m[3] else None), MONTHS[m[1]], int(m[2])
+    return None
+
+
+def _complete_date(year: int | None, month: int, day: int, today: date | None) -> date | None:
+    """The date itself; without a year, the next such date on/after today (None when today
+    is unknown or the day does not exist)."""
+    if year is None and today is None:
+        return None
+    for candidate in [year] if year is not None else [today.year, today.year + 1]:
+        try:
+            found = date(candidate, month, day)
+        except ValueError:
+            continue
+        if year is not None or found >= today:
+            return found
+    return None
+
+
+_TIME = re.compile(
+    r"(\d{1,2})(?:[:.](\d{2})| (\d{2})(?![\d:]))?\s*(?:(am|pm|a m|p m)|hrs|hr|h|horas)?\s*$"
+)
+
+
+def _parse_time(rest: str) -> time | None:
+    """'08:30', '7:45', '7', '7.30', '7 pm', '19 hrs'; nothing else may follow."""
+    match = _TIME.match(rest)
+    if not match:
+        return None
+    hour, minute = int(match[1]), int(match[2] or match[3] or 0)
+    meridiem = (match[4] or "").replace(" ", "")
+    if meridiem and not 1 <= hour <= 12:
+        return None
+    if meridiem:
+        hour = hour % 12 + (12 if meridiem == "pm" else 0)
+    return time(hour, minute) if hour < 24 and minute < 60 else None

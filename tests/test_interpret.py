@@ -1,0 +1,404 @@
+"""What Faro reads in a text: one row per realistic message, then the rules by name.
+
+Each row is (text, context, expected kind, expected fields) and is compared with the whole
+`Intent`, so a stray code, value or `negated` flag fails the row too. People: intern Ana
+(duress word "tranquila"), buddy Beto (intern and responder), nurse Rosa (responder only).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, time
+
+import pytest
+
+from bot import interpret as i
+from bot.interpret import Context, Intent, clashes_with_vocabulary, interpret, normalize
+
+TODAY = date(2026, 11, 20)
+ANA = Context(duress_word="tranquila", today=TODAY)
+BETO = Context(intern=True, responder=True, today=TODAY)
+ROSA = Context(intern=False, responder=True)
+ROSA_IDLE = Context(intern=False, responder=False)
+MOOD = Context(question="mood", duress_word="tranquila")
+PHQ = Context(question="phq")
+
+
+def row(message: str | None, context: Context, kind: str, /, **fields: object):
+    return pytest.param(message, context, kind, fields, id=f"{kind}:{message!r}"[:70])
+
+
+FINE = [
+    row("OK", ANA, i.OK),
+    row("okkk", ANA, i.OK),
+    row("okk", ANA, i.OK),
+    row("Sí!!", ANA, i.OK),
+    row("siii", ANA, i.OK),
+    row("biiien", ANA, i.OK),
+    row("BIEN", ANA, i.OK),
+    row("estoy bien gracias", ANA, i.OK),
+    row("todo bien por aca", ANA, i.OK),
+    row("si todo ok", ANA, i.OK),
+    row("1", ANA, i.OK),
+    row("1.", ANA, i.OK),
+    row("hola, 1", ANA, i.OK),
+    row("Bien, ¿y tú?", ANA, i.OK),
+    row("Todo bien 👍🏽", ANA, i.OK),
+    row("o.k.", ANA, i.OK),
+    row("goood", ANA, i.OK),
+    row("fine", ANA, i.OK),
+    row("good, thanks", ANA, i.OK),
+    row("yes", ANA, i.OK),
+    row("Sin novedad", ANA, i.OK),
+    row("no pasa nada, todo bien", ANA, i.OK),
+    row("No, todo bien", ANA, i.OK),
+    row("no tengo señal pero estoy bien", ANA, i.OK),
+    row("he estado bien", ANA, i.OK),
+    row("OK 4821", ANA, i.OK),  # Ana has nothing to acknowledge: her own check-in
+    row("ok", BETO, i.OK),  # a buddy's plain OK is his own check-in
+    row("\ud800ok", ANA, i.OK),
+    row("🆗", ANA, i.OK),
+]
+
+NOT_FINE = [
+    row("MAL", ANA, i.NOT_OK),
+    row("me siento mal", ANA, i.NOT_OK),
+    row("estoy mal", ANA, i.NOT_OK),
+    row("No", ANA, i.NOT_OK),
+    row("No.", ANA, i.NOT_OK),
+    row("noo", ANA, i.NOT_OK),
+    row("nel", ANA, i.NOT_OK),
+    row("no estoy bien", ANA, i.NOT_OK),
+    row("no me siento bien", ANA, i.NOT_OK),
+    row("no muy bien la verdad", ANA, i.NOT_OK),
+    row(" 2 ", ANA, i.NOT_OK),
+    row("2 por favor", ANA, i.NOT_OK),
+    row("necesito APOYO", ANA, i.NOT_OK),
+    row("bien pero necesito apoyo", ANA, i.NOT_OK),
+    row("si, necesito apoyo", ANA, i.NOT_OK),
+    row("not ok", ANA, i.NOT_OK),
+    row("bad day", ANA, i.NOT_OK),
+    row("I need support", ANA, i.NOT_OK),
+    row("estoy bien mal", ANA, i.NOT_OK),
+    row("llegue pero me siento mal", ANA, i.NOT_OK),
+]
+
+EMERGENCIES = [
+    row("SOS", ANA, i.EMERGENCY),
+    row("S.O.S", ANA, i.EMERGENCY),
+    row("s o s", ANA, i.EMERGENCY),
+    row("sossss", ANA, i.EMERGENCY),
+    row("🆘", ANA, i.EMERGENCY),
+    row("AYUDA", ANA, i.EMERGENCY),
+    row("ayudaaa!!!", ANA, i.EMERGENCY),
+    row("AYUDA?", ANA, i.EMERGENCY),
+    row("ayúdenme por favor", ANA, i.EMERGENCY),
+    row("auxilio", ANA, i.EMERGENCY),
+    row("Emergencia en la clínica", ANA, i.EMERGENCY),
+    row("estoy en peligro", ANA, i.EMERGENCY),
+    row("PÁNICO", ANA, i.EMERGENCY),
+    row("help", ANA, i.EMERGENCY),
+    row("emergency", ANA, i.EMERGENCY),
+    row("danger", ANA, i.EMERGENCY),
+    row("3", ANA, i.EMERGENCY),
+    row("3️⃣", ANA, i.EMERGENCY),
+    row("llamen al 911", ANA, i.EMERGENCY),
+    row("911", ANA, i.EMERGENCY),
+    row("ok pero hay peligro", ANA, i.EMERGENCY),
+    row("ATIENDO 4821 ayuda", ROSA, i.EMERGENCY),
+    row("no se si es emergencia", ANA, i.EMERGENCY),
+    row("no puedo hablar ayuda", ANA, i.EMERGENCY),
+    row("No, ayuda!", ANA, i.EMERGENCY),
+    row("no necesito ayuda, pero hay peligro", ANA, i.EMERGENCY),
+    row("estoy tranquila, ayuda", ANA, i.EMERGENCY),
+    row("ayuda", PHQ, i.EMERGENCY),
+    row("VIAJE 3h peligro en la carretera", ANA, i.EMERGENCY),
+    row("bla " * 300 + "sos" + " bla" * 90, ANA, i.EMERGENCY),
+]
+
+DURESS = [
+    row("estoy tranquila", ANA, i.DURESS),
+    row("Tranquila 🙂", ANA, i.DURESS),
+    row("todo bien, TRANQUILAAA", ANA, i.DURESS),
+    row("1 tranquila", ANA, i.DURESS),
+    row("3 tranquila", MOOD, i.DURESS),
+    row("cielo azul, todo ok", Context(duress_word="Cielo  Azul"), i.DURESS),
+]
+
+ANSWERS = [
+    row("3", PHQ, i.ANSWER, value=3),
+    row("0", PHQ, i.ANSWER, value=0),
+    row("1", MOOD, i.ANSWER, value=1),
+    row("5", MOOD, i.ANSWER, value=5),
+    row("2 😔", MOOD, i.ANSWER, value=2),
+    row("4", PHQ, i.UNKNOWN),
+    row("0", MOOD, i.UNKNOWN),
+    row("6", MOOD, i.UNKNOWN),
+]
+
+RESPONDERS = [
+    row("ATIENDO 4821", ROSA, i.ACK, code="4821"),
+    row("atiendo caso 4821", ROSA, i.ACK, code="4821"),
+    row("OK 4821", ROSA, i.ACK, code="4821"),
+    row("ok #4821", BETO, i.ACK, code="4821"),
+    row("ok 4821", ROSA_IDLE, i.ACK, code="4821"),
+    row("Atiendo 4821 voy en camino", ANA, i.ACK, code="4821"),
+    row("ATIENDO", ROSA, i.ACK),
+    row("atiendo", BETO, i.ACK),
+    row("OK", ROSA, i.ACK),
+    row("Ok, voy para allá", ROSA, i.ACK),
+    row("ATIENDO 4821, esta mal el paciente", ROSA, i.ACK, code="4821"),
+    row("LISTO 4821", ROSA, i.RESOLVE, code="4821"),
+    row("listo #4821 todo en orden", BETO, i.RESOLVE, code="4821"),
+    row("LISTO", ROSA, i.RESOLVE),
+    row("listo", BETO, i.RESOLVE),
+]
+
+COMMANDS = [
+    row("VIAJE 3h Monterrey", ANA, i.TRIP_START, value=180, text="Monterrey"),
+    row("VIAJE 45m", ANA, i.TRIP_START, value=45),
+    row("viaje 1h30", ANA, i.TRIP_START, value=90),
+    row(
+        "Viaje 2 horas y media a San Pedro Garza García",
+        ANA,
+        i.TRIP_START,
+        value=150,
+        text="San Pedro Garza García",
+    ),
+    row("salgo de viaje 2h a Linares", ANA, i.TRIP_START, value=120, text="Linares"),
+    row("VIAJE 3, a Galeana.", ANA, i.TRIP_START, value=180, text="Galeana"),
+    row("VIAJE +1h", ANA, i.TRIP_EXTEND, value=60),
+    row("+30m", ANA, i.TRIP_EXTEND, value=30),
+    row("LLEGUE", ANA, i.TRIP_END),
+    row("llegué", ANA, i.TRIP_END),
+    row("ya llegue", ANA, i.TRIP_END),
+    row("Ya llegué bien, gracias", ANA, i.TRIP_END),
+    row("PAUSA 5d", ANA, i.PAUSE, value=5, until=date(2026, 11, 25)),
+    row("pausa 2 semanas", ANA, i.PAUSE, value=14, until=date(2026, 12, 4)),
+    row("PAUSA 5d", Context(), i.PAUSE, value=5),
+    row("VACACIONES 24/12", ANA, i.PAUSE, value=34, until=date(2026, 12, 24)),
+    row("VACACIONES 24-12-2026", ANA, i.PAUSE, value=34, until=date(2026, 12, 24)),
+    row("VACACIONES 24 dic", ANA, i.PAUSE, value=34, until=date(2026, 12, 24)),
+    row("vacaciones 2026-12-24", ANA, i.PAUSE, value=34, until=date(2026, 12, 24)),
+    row("Vacaciones hasta el 5 de enero", ANA, i.PAUSE, value=46, until=date(2027, 1, 5)),
+    row("vacaciones 24-12-2026", Context(), i.PAUSE, until=date(2026, 12, 24)),
+    row("REGRESO", ANA, i.RESUME),
+    row("ya regresé", ANA, i.RESUME),
+    row("HORA 08:30", ANA, i.SET_TIME, at=time(8, 30)),
+    row("hora 7:45", ANA, i.SET_TIME, at=time(7, 45)),
+    row("hora 7", ANA, i.SET_TIME, at=time(7, 0)),
+    row("Hora 7 pm", ANA, i.SET_TIME, at=time(19, 0)),
+    row("hora a las 6.15 a.m.", ANA, i.SET_TIME, at=time(6, 15)),
+    row("MENU", ANA, i.MENU),
+    row("menú?", ANA, i.MENU),
+    row("ESTADO", ANA, i.STATUS),
+    row("¿Estado?", ANA, i.STATUS),
+    row("CLAVE palabra", ANA, i.SET_DURESS, text="palabra"),
+    row("clave:  Cielo Azul ", ANA, i.SET_DURESS, text="Cielo Azul"),
+    row("clave tranquila", ANA, i.SET_DURESS, text="tranquila"),
+]
+
+UNKNOWNS = [
+    row("", ANA, i.UNKNOWN),
+    row(None, ANA, i.UNKNOWN),
+    row("   \n\t ", ANA, i.UNKNOWN),
+    row("😀😀🙏", ANA, i.UNKNOWN),
+    row("👍", ANA, i.UNKNOWN),
+    row("\x00", ANA, i.UNKNOWN),
+    row("\x00\x01\x1b[0m", ANA, i.UNKNOWN),
+    row("\ud800\udfff", ANA, i.UNKNOWN),
+    row("x" * 1600, ANA, i.UNKNOWN),
+    row("4", ANA, i.UNKNOWN),
+    row("42", ANA, i.UNKNOWN),
+    row("4821", ROSA, i.UNKNOWN),
+    row("tengo 33 pacientes hoy", ANA, i.UNKNOWN),
+    row("llame al 800-911-2000", ANA, i.UNKNOWN),
+    row("a que hora es la guardia", ANA, i.UNKNOWN),
+    row("cuando llegue te aviso", ANA, i.UNKNOWN),
+    row("todavia no llegue", ANA, i.UNKNOWN),
+    row("no estoy mal", ANA, i.UNKNOWN),
+    row("VIAJE", ANA, i.UNKNOWN),
+    row("viaje 48h", ANA, i.UNKNOWN),
+    row("PAUSA", ANA, i.UNKNOWN),
+    row("pausa 90d", ANA, i.UNKNOWN),
+    row("vacaciones 24/12", Context(), i.UNKNOWN),  # no year and no today: cannot complete
+    row("vacaciones 29/02", ANA, i.UNKNOWN),
+    row("vacaciones 19/11/2026", ANA, i.UNKNOWN),  # in the past
+    row("hora 25", ANA, i.UNKNOWN),
+    row("CLAVE", ANA, i.UNKNOWN),
+    row("listo", ANA, i.UNKNOWN),  # Ana has no case to resolve
+    row("mmm no se", ANA, i.NOT_OK),  # a bare "no" is read as not fine
+    row("mal", ROSA, i.NOT_OK),
+]
+
+NEGATED = [
+    row("no necesito ayuda, estoy bien", ANA, i.OK, negated=True),
+    row("No hay peligro, todo bien", ANA, i.OK, negated=True),
+    row("i don't need help, I'm fine", ANA, i.OK, negated=True),
+    row("no necesito ayuda", ANA, i.UNKNOWN, negated=True),
+    row("ya no hay peligro", ANA, i.UNKNOWN, negated=True),
+    row("sin peligro", ANA, i.UNKNOWN, negated=True),
+    row("no es una emergencia", ANA, i.UNKNOWN, negated=True),
+    row("not an emergency", ANA, i.UNKNOWN, negated=True),
+    row("gracias por tu ayuda", ANA, i.UNKNOWN, negated=True),
+    row("no hay emergencia pero necesito apoyo", ANA, i.NOT_OK, negated=True),
+    row("LISTO 4821, ya no hay peligro", ROSA, i.RESOLVE, code="4821", negated=True),
+]
+
+ALL_ROWS = FINE + NOT_FINE + EMERGENCIES + DURESS + ANSWERS + RESPONDERS + COMMANDS
+ALL_ROWS += UNKNOWNS + NEGATED
+
+
+@pytest.mark.parametrize(("text", "context", "kind", "fields"), ALL_ROWS)
+def test_it_reads_each_message(text, context, kind, fields):
+    assert interpret(text, context) == Intent(kind, **fields)
+
+
+# --- Precedence --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "context"),
+    [
+        ("ok pero hay peligro", ANA),  # over a fine answer
+        ("estoy tranquila pero ayuda", ANA),  # over the duress word
+        ("3 auxilio", PHQ),  # over a pending questionnaire
+        ("LISTO 4821 peligro", ROSA),  # over a responder's action
+        ("VIAJE 2h ayuda", ANA),  # over a trip
+        ("HORA 8:00 SOS", ANA),  # over a command
+        ("mal, help", ANA),  # over not fine
+    ],
+)
+def test_an_emergency_word_wins_over_everything(text, context):
+    assert interpret(text, context).kind == i.EMERGENCY
+
+
+def test_the_duress_word_wins_over_ok_so_the_caller_can_answer_it_like_ok():
+    assert interpret("estoy bien", ANA).kind == i.OK
+    assert interpret("estoy tranquila", ANA).kind == i.DURESS
+    assert interpret("estoy tranquila", Context()).kind == i.UNKNOWN
+
+
+def test_confirming_the_duress_word_with_clave_raises_no_alarm():
+    assert interpret("CLAVE tranquila", ANA) == Intent(i.SET_DURESS, text="tranquila")
+
+
+def test_a_digit_answers_the_pending_questionnaire_instead_of_the_menu():
+    assert interpret("3", PHQ) == Intent(i.ANSWER, value=3)
+    assert interpret("3", ANA).kind == i.EMERGENCY
+    assert interpret("2", MOOD) == Intent(i.ANSWER, value=2)
+    assert interpret("2", ANA).kind == i.NOT_OK
+
+
+def test_emergency_words_still_win_while_a_question_is_pending():
+    assert interpret("sos", MOOD).kind == i.EMERGENCY
+    assert interpret("4 pero ayuda", PHQ).kind == i.EMERGENCY
+
+
+def test_not_fine_wins_over_fine_and_over_intern_commands():
+    assert interpret("bien pero necesito apoyo", ANA).kind == i.NOT_OK
+    assert interpret("PAUSA 3d estoy mal", ANA).kind == i.NOT_OK
+    assert interpret("llegue pero me siento mal", ANA).kind == i.NOT_OK
+
+
+def test_a_plain_ok_is_the_interns_own_check_in_but_a_nurses_acknowledgement():
+    assert interpret("OK", BETO) == Intent(i.OK)
+    assert interpret("OK", ROSA) == Intent(i.ACK)
+    assert interpret("OK 4821", BETO) == Intent(i.ACK, code="4821")
+    assert interpret("ATIENDO", BETO) == Intent(i.ACK)
+
+
+# --- Negation ----------------------------------------------------------------------------
+
+
+def test_a_negated_emergency_with_a_fine_word_is_ok_and_flagged():
+    assert interpret("no necesito ayuda, estoy bien", ANA) == Intent(i.OK, negated=True)
+
+
+def test_a_negated_emergency_alone_is_unknown_so_nothing_is_marked_fine_on_a_guess():
+    assert interpret("no necesito ayuda", ANA) == Intent(i.UNKNOWN, negated=True)
+    assert interpret("ya no hay peligro", ANA) == Intent(i.UNKNOWN, negated=True)
+
+
+def test_an_uncertain_negation_alerts():
+    assert interpret("no se si es emergencia", ANA).kind == i.EMERGENCY
+    assert interpret("no puedo hablar ayuda", ANA).kind == i.EMERGENCY
+    assert interpret("no me ayuda nadie", ANA).kind == i.EMERGENCY
+
+
+def test_negation_does_not_cross_a_clause_break():
+    assert interpret("no ayuda", ANA) == Intent(i.UNKNOWN, negated=True)
+    assert interpret("No, ayuda", ANA).kind == i.EMERGENCY
+    assert interpret("no 😱 ayuda", ANA).kind == i.EMERGENCY
+
+
+def test_a_negated_fine_word_is_not_fine():
+    assert interpret("no estoy bien", ANA).kind == i.NOT_OK
+    assert interpret("not good", ANA).kind == i.NOT_OK
+
+
+# --- Numbers, noise, dates ---------------------------------------------------------------
+
+
+def test_numbers_inside_other_text_are_not_menu_digits():
+    assert interpret("tengo 33 pacientes", ANA).kind == i.UNKNOWN
+    assert interpret("tengo 3 pacientes", ANA).kind == i.UNKNOWN
+    assert interpret("vi 13 pacientes, todo bien", ANA).kind == i.OK
+    assert interpret("OK 4821", ROSA) == Intent(i.ACK, code="4821")
+
+
+def test_it_never_raises_on_noise():
+    rng = random.Random(20261120)
+    alphabet = "abeiklmnopsuy0123456789 .,:/-+#!?¿¡\n\t\x00\x1b\u200d\ufe0f😀🆘áñ\ud800\udfff"
+    contexts = (ANA, BETO, ROSA, MOOD, PHQ, Context())
+    for n in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80)))
+        intent = interpret(text, contexts[n % len(contexts)])
+        assert intent.kind in KINDS
+        assert isinstance(normalize(text), str)
+
+
+KINDS = {
+    i.OK, i.NOT_OK, i.EMERGENCY, i.DURESS, i.ACK, i.RESOLVE, i.ANSWER, i.TRIP_START,
+    i.TRIP_EXTEND, i.TRIP_END, i.PAUSE, i.RESUME, i.SET_TIME, i.MENU, i.STATUS,
+    i.SET_DURESS, i.UNKNOWN,
+}  # fmt: skip
+
+
+def test_a_date_without_year_is_the_next_one_on_or_after_today():
+    after_christmas = Context(today=date(2026, 12, 26))
+    assert interpret("vacaciones 5/1", after_christmas).until == date(2027, 1, 5)
+    assert interpret("vacaciones 20/11", ANA) == Intent(i.PAUSE, value=0, until=TODAY)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Sí!!", "si"),
+        ("  OKKK  ", "ok"),
+        ("S.O.S", "sos"),
+        ("Llegué al arroyo", "llegue al arroyo"),
+        ("¡AYÚDAME! 😱", "ayudame"),
+        ("HORA 08:30", "hora 08:30"),
+        ("VIAJE +1h", "viaje +1h"),
+        ("vacaciones 24/12/2026", "vacaciones 24/12/2026"),
+        ("ok #4821", "ok 4821"),
+        ("a\x00b\u200dc", "abc"),
+        ("Peña", "pena"),
+        ("１２", "12"),
+    ],
+)
+def test_normalize(text, expected):
+    assert normalize(text) == expected
+
+
+def test_vocabulary_words_stay_distinct_when_repeated_letters_are_squeezed():
+    squeezed = [i._squeeze(w) for w in i.VOCABULARY]
+    assert len(squeezed) == len(set(squeezed))
+
+
+def test_a_duress_word_made_of_vocabulary_is_flagged_for_the_caller():
+    assert clashes_with_vocabulary("Bien")
+    assert clashes_with_vocabulary("ayuda mami")
+    assert clashes_with_vocabulary("1234")
+    assert not clashes_with_vocabulary("Tranquila")

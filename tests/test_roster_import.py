@@ -1,0 +1,376 @@
+"""Importing the roster CSV: who gets created, what a re-import changes, and how a bad file is
+refused as a whole with every bad line named."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from escalation.db import Base, make_engine, make_sessionmaker, transaction
+from escalation.models import Event, Person, Unit, University
+from escalation.roster import ImportReport, RowError, import_roster, parse_roster
+
+DATA = Path(__file__).parent / "data"
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+HEADER = (
+    "role,name,phone,channel,language,timezone,checkin_time,university,unit,municipality,"
+    "unit_type,buddies"
+)
+
+ANA = "+528112345678"
+BETO = "+528187654321"
+ROSA = "+528111112222"
+LUIS = "+528133334444"
+MARTA = "+524881000005"
+SOFIA = "+528155556666"
+CARLA = "+528122220001"
+DIANA = "+528122220002"
+
+
+@pytest.fixture
+def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    factory = database(tmp_path / "t.db")
+    yield factory
+    factory.kw["bind"].dispose()
+
+
+def database(path: Path) -> sessionmaker[Session]:
+    engine = make_engine(f"sqlite:///{path}")
+    Base.metadata.create_all(engine)
+    return make_sessionmaker(engine)
+
+
+def run_import(
+    sessions: sessionmaker[Session], text: str, *, now: datetime = NOW, **options
+) -> ImportReport:
+    with transaction(sessions) as session:
+        return import_roster(session, text, now=now, **options)
+
+
+def good_roster() -> str:
+    return (DATA / "roster_good.csv").read_text("utf-8")
+
+
+def person(session: Session, phone: str) -> Person:
+    return session.scalars(select(Person).where(Person.phone == phone)).one()
+
+
+def count(session: Session, model: type) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_a_good_roster_creates_everyone_with_e164_phones(sessions):
+    report = run_import(sessions, good_roster())
+
+    assert report == ImportReport(created=6, updated=0, unchanged=0, errors=[])
+    with sessions() as session:
+        ana = person(session, ANA)  # written `81 1234 5678`
+        assert (ana.role, ana.name, ana.channel, ana.language) == (
+            "intern",
+            "Ana Lopez",
+            "sms",
+            "es",
+        )
+        assert (ana.timezone, ana.checkin_time) == ("America/Monterrey", "08:00")
+        assert ana.university.name == "UANL"
+        assert (ana.unit.name, ana.unit.municipality, ana.unit.unit_type) == (
+            "CS Doctor Arroyo",
+            "Doctor Arroyo",
+            "A",
+        )
+        assert ana.municipality is None  # hers is her unit's
+        assert [buddy.name for buddy in ana.buddies] == ["Beto Garza"]
+        beto = person(session, BETO)  # written `+52 1 81 8765 4321`
+        assert (beto.checkin_time, beto.unit.name, beto.unit.unit_type) == (
+            "07:30",
+            "CS Mier y Noriega",
+            "B",
+        )
+        assert beto.buddies == []
+        rosa = person(session, ROSA)  # written `whatsapp:+5218111112222`, channel left blank
+        assert (rosa.role, rosa.channel, rosa.unit_id) == ("nurse", "whatsapp", ana.unit_id)
+        assert rosa.checkin_time is None and rosa.university is None
+        luis = person(session, LUIS)
+        assert (luis.language, luis.timezone, luis.university_id) == (
+            "en",
+            "America/Matamoros",
+            ana.university_id,
+        )
+        marta = person(session, MARTA)
+        assert (marta.role, marta.municipality, marta.unit) == ("supervisor", "Doctor Arroyo", None)
+        assert person(session, SOFIA).university.name == "UANL"
+        assert (count(session, University), count(session, Unit)) == (1, 2)
+
+
+def test_the_import_is_recorded_on_the_timeline(sessions):
+    run_import(sessions, good_roster())
+
+    with sessions() as session:
+        events = session.scalars(select(Event).order_by(Event.id)).all()
+        assert [e.kind for e in events] == ["person_created"] * 6 + ["roster_imported"]
+        assert events[0].person_id == person(session, ANA).id
+        assert events[0].at == NOW
+        assert events[-1].data == {"created": 6, "updated": 0, "unchanged": 0}
+
+
+def test_importing_the_same_file_twice_changes_nothing(sessions):
+    run_import(sessions, good_roster())
+
+    report = run_import(sessions, good_roster())
+
+    assert report == ImportReport(created=0, updated=0, unchanged=6, errors=[])
+    with sessions() as session:
+        assert (count(session, Person), count(session, University), count(session, Unit)) == (
+            6,
+            1,
+            2,
+        )
+        assert [buddy.phone for buddy in person(session, ANA).buddies] == [BETO]
+
+
+def test_a_new_checkin_time_updates_only_ana(sessions):
+    run_import(sessions, good_roster())
+
+    later = NOW + timedelta(days=30)
+    report = run_import(sessions, good_roster().replace(",8:00,", ",9:15,"), now=later)
+
+    assert report == ImportReport(created=0, updated=1, unchanged=5, errors=[])
+    with sessions() as session:
+        ana = person(session, ANA)
+        assert ana.checkin_time == "09:15"
+        assert (ana.created_at, ana.updated_at) == (NOW, later)
+        assert person(session, BETO).checkin_time == "07:30"
+        update = session.scalars(select(Event).where(Event.kind == "person_updated")).one()
+        assert (update.person_id, update.data) == (
+            ana.id,
+            {"source": "roster", "fields": ["checkin_time"]},
+        )
+
+
+def test_a_file_without_some_columns_leaves_those_fields_alone(sessions):
+    run_import(sessions, good_roster())
+    short = "Role,Name,Phone,University\ncoordinator,Luis Herrera,+52 81 3333 4444,UANL\n"
+
+    report = run_import(sessions, short)
+
+    assert report == ImportReport(created=0, updated=0, unchanged=1, errors=[])
+    with sessions() as session:
+        luis = person(session, LUIS)
+        assert (luis.language, luis.timezone) == ("en", "America/Matamoros")
+        assert [b.phone for b in person(session, ANA).buddies] == [BETO]  # Ana is not in it
+
+
+def test_bom_semicolons_and_excel_headers(sessions):
+    text = (DATA / "roster_semicolon_bom.csv").read_bytes().decode("utf-8")
+    assert text.startswith("\ufeff")
+
+    report = run_import(sessions, text)
+
+    assert report == ImportReport(created=4, updated=0, unchanged=0, errors=[])
+    with sessions() as session:
+        ana = person(session, ANA)
+        assert (ana.name, ana.checkin_time, ana.unit.municipality) == (
+            "Ana López",
+            "08:00",
+            "Doctor Arroyo",
+        )
+        # `|`, `/` and plain spaces all separate buddies in a `;` file.
+        assert [b.phone for b in ana.buddies] == [BETO, CARLA]
+        assert {b.phone for b in person(session, BETO).buddies} == {ANA, CARLA}
+        assert [b.phone for b in person(session, DIANA).buddies] == [BETO, CARLA]
+        assert person(session, CARLA).role == "peer"
+
+
+def test_extra_columns_are_ignored(sessions):
+    text = (
+        "email,role,name,notes,phone,checkin_time,university,unit\n"
+        'ana@uanl.mx,intern,Ana Lopez,"likes mornings, hates roads",81 1234 5678,06:45,UANL,'
+        "CS Doctor Arroyo\n"
+    )
+
+    report = run_import(sessions, text)
+
+    assert report.errors == [] and report.created == 1
+    with sessions() as session:
+        ana = person(session, ANA)
+        assert (ana.name, ana.checkin_time, ana.unit.name, ana.channel) == (
+            "Ana Lopez",
+            "06:45",
+            "CS Doctor Arroyo",
+            "sms",
+        )
+
+
+def test_a_file_with_bad_rows_names_each_line_and_imports_nothing(sessions):
+    report = run_import(sessions, (DATA / "roster_bad.csv").read_text("utf-8"))
+
+    assert (report.created, report.updated, report.unchanged) == (0, 0, 0)
+    assert report.errors == [
+        RowError(3, "phone '12345' is not a valid phone number"),
+        # line 4 is blank: line numbers are the file's own, for the person fixing it
+        RowError(
+            5,
+            "role 'doctor' is not one of intern, peer, nurse, coordinator, supervisor, "
+            "mental_health",
+        ),
+        RowError(6, "checkin_time '25:00' is not a time between 00:00 and 23:59 (HH:MM)"),
+        RowError(7, "timezone 'Mars/Olympus' is not an IANA time zone (e.g. America/Monterrey)"),
+        RowError(8, "buddy +528199990000 is not an intern or peer in this file or the database"),
+        RowError(9, "phone +528112345678 is already on line 2"),
+    ]
+    with sessions() as session:
+        assert [count(session, m) for m in (Person, Unit, University, Event)] == [0, 0, 0, 0]
+
+
+def test_every_problem_of_one_row_is_reported(sessions):
+    text = f"{HEADER}\nintern,,81 1234 5678,fax,fr,,7am,,,,D,81 9999 0000\n"
+
+    report = run_import(sessions, text)
+
+    assert report.errors == [
+        RowError(2, "name is empty"),
+        RowError(2, "channel 'fax' is not sms or whatsapp"),
+        RowError(2, "language 'fr' is not es or en"),
+        RowError(2, "unit_type 'D' is not one of A, B, C, CC"),
+        RowError(2, "university is required for an intern"),
+        RowError(2, "unit is required for an intern"),
+        RowError(2, "checkin_time '7am' is not a time between 00:00 and 23:59 (HH:MM)"),
+        RowError(2, "buddy +528199990000 is not an intern or peer in this file or the database"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        (
+            "intern,Ana Lopez,81 1234 5678,,,,,UANL,CS Doctor Arroyo,,,",
+            "checkin_time is required for an intern",
+        ),
+        ("nurse,Rosa Martinez,8111112222,,,,,UANL,,,,", "unit is required for a nurse"),
+        (
+            "coordinator,Luis Herrera,8133334444,,,,,,,,,",
+            "university is required for a coordinator",
+        ),
+        (
+            "mental_health,Sofia Reyes,8155556666,,,,,,,,,",
+            "university is required for a mental-health contact",
+        ),
+        (
+            "supervisor,Marta Cantu,4881000005,,,,,UANL,,,,",
+            "municipality is required for a supervisor",
+        ),
+        (
+            "nurse,Rosa Martinez,8111112222,,,,,,CS Doctor Arroyo,,,8112345678",
+            "buddies are for interns only, and this row is a nurse",
+        ),
+        (
+            "intern,Ana Lopez,8112345678,,,,8:00,UANL,CS Doctor Arroyo,,,81 1234 5678",
+            "buddies: +528112345678 is the intern's own phone",
+        ),
+    ],
+)
+def test_each_role_needs_its_place(row, reason):
+    rows, errors = parse_roster(f"{HEADER}\n{row}\n")
+
+    assert (rows, errors) == ([], [RowError(2, reason)])
+
+
+def test_a_buddy_must_be_an_intern_or_a_peer(sessions):
+    text = (
+        f"{HEADER}\n"
+        "intern,Ana Lopez,8112345678,,,,8:00,UANL,CS Doctor Arroyo,,,8111112222\n"
+        "nurse,Rosa Martinez,8111112222,,,,,,CS Doctor Arroyo,,,\n"
+    )
+
+    report = run_import(sessions, text)
+
+    assert report.errors == [
+        RowError(2, "buddy +528111112222 is a nurse (line 3), not an intern or peer")
+    ]
+
+
+def test_a_buddy_already_in_the_database_can_be_named(sessions):
+    run_import(sessions, f"{HEADER}\npeer,Beto Garza,+52 81 8765 4321,,,,,UANL,,,,\n")
+    ana_alone = (
+        f"{HEADER}\nintern,Ana Lopez,8112345678,,,,8:00,UANL,CS Doctor Arroyo,,,818 765 4321\n"
+    )
+
+    report = run_import(sessions, ana_alone)
+
+    assert report == ImportReport(created=1, updated=0, unchanged=0, errors=[])
+    with sessions() as session:
+        assert [b.name for b in person(session, ANA).buddies] == ["Beto Garza"]
+        beto = person(session, BETO)  # absent from the second file: left as he was
+        assert (beto.role, beto.active) == ("peer", True)
+
+
+def test_one_unit_cannot_have_two_municipalities(sessions):
+    text = (
+        f"{HEADER}\n"
+        "intern,Ana Lopez,8112345678,,,,8:00,UANL,CS Doctor Arroyo,Doctor Arroyo,A,\n"
+        "nurse,Rosa Martinez,8111112222,,,,,,cs doctor arroyo,Galeana,,\n"
+    )
+
+    report = run_import(sessions, text)
+
+    assert report.errors == [
+        RowError(
+            3,
+            "unit 'cs doctor arroyo' has municipality 'Galeana' here but 'Doctor Arroyo' on line 2",
+        )
+    ]
+
+
+def test_a_header_without_phone_is_one_error_at_line_1(sessions):
+    text = "role,name,telefono\nintern,Ana Lopez,81 1234 5678\n"
+
+    report = run_import(sessions, text)
+
+    assert report.errors == [
+        RowError(1, "the header has no phone column (it has: role, name, telefono)")
+    ]
+    with sessions() as session:
+        assert count(session, Person) == 0
+
+
+def test_an_empty_file_is_refused():
+    assert parse_roster("\ufeff\n\n") == (
+        [],
+        [RowError(1, "the file is empty; expected a header row")],
+    )
+
+
+def test_progress_is_reported_row_by_row(sessions):
+    steps: list[int] = []
+
+    run_import(sessions, good_roster(), progress=steps.append)
+
+    assert steps == [1] * 6
+
+
+def test_queries_do_not_grow_with_the_roster(tmp_path):
+    """Existing people and places are loaded once: a big roster must not cost a query a row."""
+    assert statements_to_update(tmp_path, 30) == statements_to_update(tmp_path, 300)
+
+
+def statements_to_update(tmp_path: Path, size: int) -> int:
+    rows = [
+        f"intern,Intern {i},+52 81 2000 {i:04d},,,,8:00,UANL,CS {i // 10},Muni {i // 100},A,"
+        for i in range(size)
+    ]
+    text = "\n".join([HEADER, *rows])
+    sessions = database(tmp_path / f"{size}.db")
+    run_import(sessions, text)
+    statements: list[str] = []
+    event.listen(sessions.kw["bind"], "before_cursor_execute", lambda *a: statements.append(a[2]))
+
+    report = run_import(sessions, text.replace(",8:00,", ",9:00,"))
+
+    assert (report.updated, report.errors) == (size, [])
+    sessions.kw["bind"].dispose()
+    return len(statements)
