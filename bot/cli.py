@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
 from bot.runtime import Faro, faro
@@ -32,6 +33,7 @@ def db_upgrade() -> None:
 
 
 @click.command("import-roster")
+@with_appcontext
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_roster_command(path: Path) -> None:
     """Create or update people from a roster CSV; a file with any bad row imports nothing."""
@@ -62,9 +64,7 @@ def _import(app: Faro, text: str, rows: int):
         if rows < PROGRESS_FROM:
             report = import_roster(session, text, now=utcnow(), **options)
         else:
-            with click.progressbar(
-                length=rows, label="importing", file=click.get_text_stream("stderr")
-            ) as bar:
+            with click.progressbar(length=rows, label="importing", file=sys.stderr) as bar:
                 report = import_roster(session, text, now=utcnow(), progress=bar.update, **options)
         if report.errors:
             session.rollback()
@@ -72,6 +72,7 @@ def _import(app: Faro, text: str, rows: int):
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """Load the small demo roster (Ana, Beto, Rosa, Luis …) for the phone simulator."""
     app = faro()
@@ -84,6 +85,7 @@ def seed_demo_command() -> None:
 
 
 @click.command("tick")
+@with_appcontext
 @click.option(
     "--at",
     "at",
@@ -112,6 +114,7 @@ def _parse_instant(text: str) -> datetime:
 
 
 @click.command("scheduler")
+@with_appcontext
 def scheduler_command() -> None:
     """Run the scheduler loop alone (beside gunicorn); stops cleanly on SIGTERM."""
     from escalation.scheduler import run_blocking

@@ -255,3 +255,13 @@ def people(faro):
 def at(text_: str) -> datetime:
     """An aware instant from ISO text, e.g. at('2026-11-24T09:00:00-06:00')."""
     return datetime.fromisoformat(text_).astimezone(UTC)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI nothing may skip quietly: a skipped test is reported as a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI, which must run everything: {report.longrepr}"

@@ -33,8 +33,9 @@ DIANA = "+528122220002"
 
 
 @pytest.fixture
-def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    factory = database(tmp_path / "t.db")
+def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
+    """A migrated database on each engine (conftest's `database_url`)."""
+    factory = make_sessionmaker(make_engine(database_url))
     yield factory
     factory.kw["bind"].dispose()
 

@@ -18,6 +18,7 @@ import json
 import re
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -116,6 +117,7 @@ class Received:
     headers: dict[str, str] = field(default_factory=dict)
     status: int | None = None  # what the mock answered (set before the answer leaves)
     answer: dict | None = None  # the JSON resource or error, when the answer was JSON
+    received_at: float = field(default_factory=time.perf_counter)  # for latency benchmarks
 
     @property
     def resource(self) -> str | None:
