@@ -108,14 +108,17 @@ def start_gunicorn(url: str, port: int, mock_url: str, workers: int) -> subproce
     raise SystemExit("gunicorn did not start")
 
 
-def post(
-    connection: http.client.HTTPConnection, port: int, sender: str, body: str, sid: str
-) -> float:
+def signed(port: int, sender: str, body: str, sid: str) -> tuple[str, dict[str, str]]:
+    """A webhook request as Twilio would send it (prepared before the clock starts)."""
     params = {"MessageSid": sid, "From": sender, "To": "+15005550006", "Body": body}
     signature = RequestValidator(TOKEN).compute_signature(f"{PUBLIC}:{port}/twilio/sms", params)
     headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature}
+    return urlencode(params), headers
+
+
+def post(connection: http.client.HTTPConnection, request: tuple[str, dict[str, str]]) -> float:
     started = time.perf_counter()
-    connection.request("POST", "/twilio/sms", urlencode(params), headers)
+    connection.request("POST", "/twilio/sms", *request)
     response = connection.getresponse()
     response.read()
     if response.status != 200:
@@ -127,20 +130,23 @@ def load(port: int, phones: list[str], body: str, clients: int) -> tuple[float, 
     latencies: list[float] = []
     chunks = [phones[i::clients] for i in range(clients)]
     lock = threading.Lock()
+    ready = threading.Event()
 
     def run(chunk: list[str], n: int) -> None:
+        requests = [signed(port, phone, body, f"SM{body}{n}x{i}") for i, phone in enumerate(chunk)]
+        ready.wait()
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        mine = [
-            post(connection, port, phone, body, f"SM{body}{n}x{i}") for i, phone in enumerate(chunk)
-        ]
+        mine = [post(connection, request) for request in requests]
         connection.close()
         with lock:
             latencies.extend(mine)
 
     threads = [threading.Thread(target=run, args=(chunk, n)) for n, chunk in enumerate(chunks)]
-    started = time.perf_counter()
     for thread in threads:
         thread.start()
+    time.sleep(0.5)  # let every client prepare its signed requests
+    started = time.perf_counter()
+    ready.set()
     for thread in threads:
         thread.join()
     return time.perf_counter() - started, latencies
@@ -151,9 +157,10 @@ def emergencies(port: int, phones: list[str], mock: TwilioMock) -> list[float]:
     delays = []
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     for i, phone in enumerate(phones):
+        request = signed(port, phone, "SOS", f"SMsos{i}")
         before = len(mock.received)
         started = time.perf_counter()
-        post(connection, port, phone, "SOS", f"SMsos{i}")
+        post(connection, request)
         while len(mock.received) == before:
             if time.perf_counter() - started > 10:
                 raise SystemExit("no alert reached the Twilio mock within 10 s")
@@ -172,8 +179,8 @@ def main() -> None:
     parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--emergencies", type=int, default=100)
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
     with (

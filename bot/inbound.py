@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -20,10 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import interpret as i
 from bot.messages import render
 from bot.phones import BadPhone, split_address
-from escalation.checkins import record_fine
+from escalation.checkins import local_date, record_fine
 from escalation.db import transaction
 from escalation.incidents import acknowledge, open_incident, open_incidents_alerted_to, resolve
-from escalation.models import EMERGENCY, SUPPORT, InboundMessage, Person
+from escalation.models import EMERGENCY, SUPPORT, InboundMessage, Incident, Person
 from escalation.timeline import queue, record
 
 log = logging.getLogger(__name__)
@@ -163,16 +164,22 @@ class Conversation:
         self.admin_phones = tuple(admin_phones)
 
     def answer(self) -> str | None:
-        self.cases = open_incidents_alerted_to(self.session, self.person)
         context = i.Context(
             intern=self.person.is_intern,
-            responder=bool(self.cases),
+            # Buddies are interns too: their own bare OK is their check-in; a code makes an ack.
+            responder=not self.person.is_intern,
             duress_word=self.person.duress_word,
+            today=local_date(self.person, self.now),
         )
         intent = i.interpret(self.message.body, context)
         self.message.intent = intent.kind
         handler = getattr(self, f"on_{intent.kind}", None) or self.on_unknown
         return handler(intent)
+
+    @cached_property
+    def cases(self) -> list[Incident]:
+        """The open incidents this person was alerted to (only looked up for an ack or a close)."""
+        return open_incidents_alerted_to(self.session, self.person)
 
     def say(self, template: str, **context: object) -> str:
         return render(template, self.person.language, name=self.person.first_name, **context)

@@ -157,7 +157,10 @@ class OutboundMessage(Base):
     """The outbox. A row is pending while `next_attempt_at` is set; its status is derived."""
 
     __tablename__ = "outbound_message"
-    __table_args__ = (Index("ix_outbound_due", "next_attempt_at", "priority"),)
+    __table_args__ = (
+        Index("ix_outbound_due", "next_attempt_at", "priority"),
+        Index("ix_outbound_person_kind", "person_id", "kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))

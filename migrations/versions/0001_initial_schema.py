@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 08:56:34.854803
+Create Date: 2026-11-24
 """
 
 from __future__ import annotations
@@ -170,6 +170,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('outbound_message', schema=None) as batch_op:
         batch_op.create_index('ix_outbound_due', ['next_attempt_at', 'priority'], unique=False)
+        batch_op.create_index('ix_outbound_person_kind', ['person_id', 'kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbound_message_incident_id'), ['incident_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbound_message_provider_sid'), ['provider_sid'], unique=False)
 
@@ -181,6 +182,7 @@ def downgrade() -> None:
     with op.batch_alter_table('outbound_message', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbound_message_provider_sid'))
         batch_op.drop_index(batch_op.f('ix_outbound_message_incident_id'))
+        batch_op.drop_index('ix_outbound_person_kind')
         batch_op.drop_index('ix_outbound_due')
 
     op.drop_table('outbound_message')
