@@ -20,8 +20,13 @@ from bot.runtime import Faro
 log = logging.getLogger("faro")
 
 
-def create_app(config: Mapping[str, str] | None = None, *, transport=None) -> Flask:
-    """The Flask app. `config` (a test's settings, as environment keys) replaces the environment."""
+def create_app(
+    config: Mapping[str, str] | None = None, *, transport=None, start_scheduler: bool = True
+) -> Flask:
+    """The Flask app. `config` (a test's settings, as environment keys) replaces the environment.
+
+    With RUN_SCHEDULER=1 the in-process scheduler starts here, unless the caller starts it
+    itself once the database is ready (`python app.py` migrates first)."""
     env = environment(config)
     try:
         settings = load_settings(env, run_scheduler_default=False)
@@ -40,7 +45,7 @@ def create_app(config: Mapping[str, str] | None = None, *, transport=None) -> Fl
     app.register_blueprint(health.bp)
     app.register_blueprint(simulator.bp)
     cli.init_app(app)
-    if settings.run_scheduler:
+    if settings.run_scheduler and start_scheduler:
         from escalation.scheduler import start_background
 
         start_background(app.extensions["faro"])
@@ -52,12 +57,16 @@ def main() -> None:
     os.environ.setdefault("RUN_SCHEDULER", "1")
     from bot.cli import prepare_database
 
-    app = create_app()
+    from escalation.scheduler import start_background
+
+    app = create_app(start_scheduler=False)
     faro = app.extensions["faro"]
     atexit.register(faro.close)
     with app.app_context():
         prepare_database(faro, seed_demo=True)
     settings = faro.settings
+    if settings.run_scheduler:
+        start_background(faro)
     log.info(
         "Faro on http://127.0.0.1:%s (simulator: /simulator, transport: %s)",
         settings.port,

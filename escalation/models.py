@@ -59,6 +59,7 @@ PRIORITY_NORMAL = 0
 PRIORITY_CRITICAL = 10
 
 _OPEN = text("resolved_at IS NULL")
+_ENDED = text("ended_at IS NULL")
 
 
 class University(Base):
@@ -66,6 +67,11 @@ class University(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # Check-in timing for its interns (an intern may override the first two).
+    reminder_minutes: Mapped[int] = mapped_column(default=30)
+    deadline_minutes: Mapped[int] = mapped_column(default=120)
+    trip_grace_minutes: Mapped[int] = mapped_column(default=20)
+    mood_enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -113,6 +119,17 @@ class Person(Base):
     municipality: Mapped[str | None] = mapped_column(String(200))
     duress_word: Mapped[str | None] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(default=True)
+    # Interns' schedule. ISO weekdays (1 = Monday) on which she is pinged.
+    checkin_days: Mapped[str] = mapped_column(String(7), default="1234567")
+    reminder_minutes: Mapped[int | None]
+    deadline_minutes: Mapped[int | None]
+    # First local date on which pings resume after PAUSA / VACACIONES.
+    paused_until: Mapped[date | None] = mapped_column(Date)
+    # Due work, found by index: the next ping, and the "pings resume tomorrow" notice.
+    next_checkin_at: Mapped[datetime | None] = mapped_column(index=True)
+    pause_notice_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Set when a text to this person failed for good (shown to administrators).
+    unreachable_since: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -182,6 +199,11 @@ class OutboundMessage(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     delivery_status: Mapped[str | None] = mapped_column(String(20))
     delivery_updated_at: Mapped[datetime | None]
+    # WhatsApp business-initiated messages go as an approved template.
+    content_sid: Mapped[str | None] = mapped_column(String(64))
+    content_variables: Mapped[str | None] = mapped_column(Text)
+    # The message this one replaces after a failed delivery (the failover chain).
+    failover_of_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_message.id"))
 
     @property
     def status(self) -> str:
@@ -226,6 +248,16 @@ class Incident(Base):
     resolved_at: Mapped[datetime | None]
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     resolution: Mapped[str | None] = mapped_column(String(40))
+    # Escalation progress: the last step taken, how often the last step repeated, and when
+    # the next one is due (indexed due work; NULL once acknowledged or resolved).
+    step: Mapped[int] = mapped_column(default=0)
+    repeats: Mapped[int] = mapped_column(default=0)
+    next_step_at: Mapped[datetime | None] = mapped_column(index=True)
+    # After an acknowledgement: when to check it was resolved (reminder, then re-escalation).
+    ack_check_at: Mapped[datetime | None] = mapped_column(index=True)
+    ack_reminded_at: Mapped[datetime | None]
+    # Facts the alerts need beyond the intern (a trip's destination and departure …).
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     intern: Mapped[Person] = relationship(foreign_keys=[intern_id])
 
@@ -251,8 +283,20 @@ class CheckIn(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     intern_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     local_date: Mapped[date] = mapped_column(Date)
+    due_at: Mapped[datetime | None]  # the scheduled ping instant
+    sent_at: Mapped[datetime | None]  # when the ping was queued (late after downtime)
+    deadline_at: Mapped[datetime | None]
+    # Due work (indexed, cleared once done or answered): the reminder and the deadline.
+    remind_at: Mapped[datetime | None] = mapped_column(index=True)
+    escalate_at: Mapped[datetime | None] = mapped_column(index=True)
+    reminded_at: Mapped[datetime | None]
+    missed_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def late(self) -> bool:
+        return bool(self.answered_at and self.deadline_at and self.answered_at > self.deadline_at)
 
 
 class Event(Base):
@@ -270,10 +314,48 @@ class Event(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class Trip(Base):
+    """VIAJE 3h Monterrey: a timer on the road. Open while `ended_at` is unset."""
+
+    __tablename__ = "trip"
+    __table_args__ = (
+        Index("uq_trip_open", "intern_id", unique=True, sqlite_where=_ENDED, postgresql_where=_ENDED),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intern_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    destination: Mapped[str | None] = mapped_column(String(100))
+    started_at: Mapped[datetime]
+    expected_at: Mapped[datetime]
+    # Due work: ask "¿Llegaste bien?", then open a trip-overdue incident.
+    ask_at: Mapped[datetime | None] = mapped_column(index=True)
+    overdue_at: Mapped[datetime | None] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]
+
+
+class Policy(Base):
+    """Escalation steps for one incident kind, per university (NULL: the default policy).
+
+    `steps` is validated JSON (escalation.policy) so a bad policy is refused when saved.
+    """
+
+    __tablename__ = "policy"
+    __table_args__ = (UniqueConstraint("university_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    university_id: Mapped[int | None] = mapped_column(ForeignKey("university.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class Heartbeat(Base):
-    """The last completed scheduler tick (one row), for /health."""
+    """The last completed scheduler tick (one row), for /health and the silence alarm."""
 
     __tablename__ = "heartbeat"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     last_tick_at: Mapped[datetime | None]
+    # One alarm per outage and one all-clear when ticks resume, claimed by conditional UPDATE.
+    silence_alerted_at: Mapped[datetime | None]
+    resume_notified_at: Mapped[datetime | None]
