@@ -56,7 +56,6 @@ def main() -> None:
     """`python app.py`: migrate, seed the demo roster into an empty console database, serve."""
     os.environ.setdefault("RUN_SCHEDULER", "1")
     from bot.cli import prepare_database
-
     from escalation.scheduler import start_background
 
     app = create_app(start_scheduler=False)

@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import interpret as i
 from bot.messages import render
 from bot.phones import BadPhone, split_address
-from escalation.checkins import local_date, record_fine
+from escalation.checkins import local_date
 from escalation.db import transaction
-from escalation.incidents import acknowledge, open_incident, open_incidents_alerted_to, resolve
-from escalation.models import EMERGENCY, SUPPORT, InboundMessage, Incident, Person
+from escalation.incidents import open_incident, open_incidents_alerted_to
+from escalation.models import InboundMessage, Incident, Person
 from escalation.timeline import queue, record
 
 log = logging.getLogger(__name__)
@@ -155,7 +155,11 @@ def _unknown_sender(session: Session, now: datetime, message: InboundMessage) ->
 
 
 class Conversation:
-    """What one text from a known person means and what we answer."""
+    """What one text from a known person means and what we answer.
+
+    The answers themselves live by audience: `bot.intern_replies` (check-ins, help, trips,
+    pauses …) and `bot.responder_replies` (acknowledging and closing incidents).
+    """
 
     def __init__(
         self, session: Session, now: datetime, person: Person, message: InboundMessage, admin_phones
@@ -173,8 +177,8 @@ class Conversation:
         )
         intent = i.interpret(self.message.body, context)
         self.message.intent = intent.kind
-        handler = getattr(self, f"on_{intent.kind}", None) or self.on_unknown
-        return handler(intent)
+        handler = HANDLERS.get(intent.kind)
+        return handler(self, intent) if handler else self.on_unknown(intent)
 
     @cached_property
     def cases(self) -> list[Incident]:
@@ -184,74 +188,23 @@ class Conversation:
     def say(self, template: str, **context: object) -> str:
         return render(template, self.person.language, name=self.person.first_name, **context)
 
-    def on_ok(self, intent: i.Intent) -> str:
-        if not self.person.is_intern:
-            return self.on_ack(intent)
-        record_fine(self.session, self.now, self.person, message_id=self.message.id)
-        return self.say("checkin_thanks")
-
-    def on_emergency(self, intent: i.Intent) -> str:
-        self._open(EMERGENCY)
-        return self.say("emergency_received")
-
-    def on_not_ok(self, intent: i.Intent) -> str:
-        if not self.person.is_intern:
-            return self.on_unknown(intent)
-        self._open(SUPPORT)
-        return self.say("support_received")
-
-    def on_menu(self, intent: i.Intent) -> str:
-        return self.say("menu")
-
     def on_unknown(self, intent: i.Intent) -> str:
         record(
             self.session, self.now, "not_understood", person=self.person, message_id=self.message.id
         )
         return self.say("not_understood")
 
-    def on_ack(self, intent: i.Intent) -> str:
-        incident, reply = self._case(intent)
-        if incident is None:
-            return reply
-        intern = incident.intern
-        if acknowledge(self.session, self.now, incident, self.person):
-            return self.say("ack_thanks", code=incident.code, intern=intern.name)
-        holder = self.session.get(Person, incident.acknowledged_by_id)
-        return self.say(
-            "ack_already", responder=holder.name, code=incident.code, intern=intern.name
-        )
-
-    def on_resolve(self, intent: i.Intent) -> str:
-        incident, reply = self._case(intent)
-        if incident is None:
-            return reply
-        resolve(self.session, self.now, incident, self.person, "responder")
-        return self.say("resolve_thanks", code=incident.code, intern=incident.intern.name)
-
-    def _case(self, intent: i.Intent):
-        """The incident a responder's code names, among those she was alerted to."""
-        if intent.code is not None:
-            match = [c for c in self.cases if c.code == intent.code]
-            if match:
-                return match[0], None
-            record(self.session, self.now, "unknown_code", person=self.person, code=intent.code)
-            return None, self.say("case_unknown", code=intent.code)
-        if len(self.cases) == 1:
-            return self.cases[0], None
-        if not self.cases:
-            return None, self.say("case_none")
-        codes = ", ".join(c.code for c in self.cases)
-        return None, self.say("case_which", codes=codes, example=self.cases[0].code)
-
-    def _open(self, kind: str) -> None:
-        open_incident(
+    def open(self, kind: str, **detail: object) -> Incident:
+        incident, _opened = open_incident(
             self.session,
             self.now,
             self.person,
             kind,
             admin_phones=self.admin_phones,
             message_id=self.message.id,
+            detail=detail or None,
         )
+        return incident
 
 
 def reply_later(
@@ -275,3 +228,12 @@ def reply_later(
         channel=message.channel,
     )
     return True
+
+
+def _handlers() -> dict:
+    from bot import intern_replies, responder_replies
+
+    return {**intern_replies.HANDLERS, **responder_replies.HANDLERS}
+
+
+HANDLERS = _handlers()

@@ -40,7 +40,7 @@ class Faro:
     def run_pass(self, now: datetime | None = None) -> dict[str, int]:
         """One scheduler pass as of `now` (default: the clock), then the outbox as of the same
         instant: what `flask tick`, the scheduler and the tests run."""
-        done = tick(self.sessions, now or utcnow(), admin_phones=self.settings.admin_phones)
+        done = tick(self.sessions, now or utcnow(), self.settings)
         done["sent"] = self.dispatch(now)
         return done
 

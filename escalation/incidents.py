@@ -20,12 +20,18 @@ from escalation.models import (
     CRITICAL,
     DURESS,
     EMERGENCY,
+    HIGH,
     MENTAL_HEALTH,
+    MISSED_CHECKIN,
     NORMAL,
     NURSE,
     PRIORITY_CRITICAL,
     PRIORITY_NORMAL,
+    SELF_HARM,
+    SUPERVISOR,
     SUPPORT,
+    TRIP_OVERDUE,
+    UNREACHABLE,
     Event,
     Incident,
     OutboundMessage,
@@ -33,20 +39,38 @@ from escalation.models import (
 )
 from escalation.timeline import queue, record
 
-SEVERITY = {EMERGENCY: CRITICAL, DURESS: CRITICAL, SUPPORT: NORMAL}
-ALERT_TEMPLATE = {EMERGENCY: "alert_emergency", DURESS: "alert_emergency", SUPPORT: "alert_support"}
+SEVERITY = {
+    EMERGENCY: CRITICAL,
+    DURESS: CRITICAL,
+    MISSED_CHECKIN: HIGH,
+    UNREACHABLE: HIGH,
+    TRIP_OVERDUE: HIGH,
+    SELF_HARM: HIGH,
+    SUPPORT: NORMAL,
+}
+ALERT_TEMPLATE = {kind: f"alert_{kind}" for kind in SEVERITY}
+ALERT_TEMPLATE[DURESS] = "alert_emergency"
+BUDDIES = "buddies"
+# Step one of each kind (DESIGN.md "Escalation defaults").
+FIRST_STEP = {
+    EMERGENCY: (BUDDIES, NURSE, COORDINATOR),
+    DURESS: (BUDDIES, NURSE, COORDINATOR),
+    MISSED_CHECKIN: (BUDDIES, NURSE),
+    UNREACHABLE: (BUDDIES, NURSE),
+    TRIP_OVERDUE: (BUDDIES, COORDINATOR),
+    SELF_HARM: (MENTAL_HEALTH,),
+    SUPPORT: (BUDDIES, MENTAL_HEALTH),
+}
 # A second SOS re-alerts step one, but never more often than this: a flood of texts from a
 # frightened intern must not become a flood of calls to her team.
 REALERT_AFTER = timedelta(minutes=2)
 
 
 def first_responders(session: Session, intern: Person, kind: str) -> list[Person]:
-    """Who hears of `kind` first: buddies plus, by kind, the unit nurse and the coordinator
-    (emergency) or the university's mental-health contact (support)."""
-    roles = (MENTAL_HEALTH,) if kind == SUPPORT else (NURSE, COORDINATOR)
-    people = list(intern.buddies)
-    for role in roles:
-        people += _covering(session, intern, role)
+    """Who hears of `kind` first (FIRST_STEP): buddies and the people covering the intern."""
+    people = []
+    for role in FIRST_STEP[kind]:
+        people += list(intern.buddies) if role == BUDDIES else _covering(session, intern, role)
     unique = {p.id: p for p in people if p.active and p.id != intern.id}
     return list(unique.values())
 
@@ -57,6 +81,11 @@ def _covering(session: Session, intern: Person, role: str) -> list[Person]:
         if intern.unit_id is None:
             return []
         query = query.where(Person.unit_id == intern.unit_id)
+    elif role == SUPERVISOR:
+        municipality = intern.unit.municipality if intern.unit else None
+        if municipality is None:
+            return []
+        query = query.where(Person.municipality == municipality)
     elif intern.university_id is None:
         return []
     else:
@@ -72,6 +101,7 @@ def open_incident(
     *,
     admin_phones: tuple[str, ...] = (),
     message_id: int | None = None,
+    detail: dict | None = None,
 ) -> tuple[Incident, bool]:
     """Open an incident of `kind` for `intern` and alert step one; or join the open one.
 
@@ -88,6 +118,7 @@ def open_incident(
         kind=kind,
         severity=SEVERITY.get(kind, NORMAL),
         opened_at=now,
+        detail=detail or {},
     )
     try:
         with session.begin_nested():
@@ -180,6 +211,7 @@ def alert_text(incident: Incident, intern: Person, language: str) -> str:
         municipality=(unit.municipality if unit else None) or "sin municipio",
         since=since,
         code=incident.code,
+        **incident.detail,
     )
 
 

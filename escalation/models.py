@@ -319,7 +319,9 @@ class Trip(Base):
 
     __tablename__ = "trip"
     __table_args__ = (
-        Index("uq_trip_open", "intern_id", unique=True, sqlite_where=_ENDED, postgresql_where=_ENDED),
+        Index(
+            "uq_trip_open", "intern_id", unique=True, sqlite_where=_ENDED, postgresql_where=_ENDED
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

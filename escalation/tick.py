@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -25,12 +26,11 @@ log = logging.getLogger(__name__)
 RETRY_INBOUND_AFTER = timedelta(minutes=2)
 MAX_STEPS = 100_000
 
-Step = Callable[[Session, datetime], bool]
+# A step handles one unit of due work and says whether there was one: (session, now, settings).
+Step = Callable[[Session, datetime, Any], bool]
 
 
-def handle_one_unprocessed_inbound(
-    session: Session, now: datetime, admin_phones: tuple[str, ...] = ()
-) -> bool:
+def handle_one_unprocessed_inbound(session: Session, now: datetime, settings: Any) -> bool:
     query = (
         select(InboundMessage.id)
         .where(
@@ -46,7 +46,7 @@ def handle_one_unprocessed_inbound(
     if message_id is None:
         return False
     log.warning("processing inbound message %s again after a failure", message_id)
-    return reply_later(session, now, message_id, admin_phones) or True
+    return reply_later(session, now, message_id, settings.admin_phones) or True
 
 
 def record_heartbeat(session: Session, now: datetime) -> None:
@@ -61,22 +61,26 @@ def record_heartbeat(session: Session, now: datetime) -> None:
             session.execute(update(Heartbeat).where(Heartbeat.id == 1).values(last_tick_at=now))
 
 
-def tick(
-    sessions: sessionmaker[Session], now: datetime, *, admin_phones: tuple[str, ...] = ()
-) -> dict[str, int]:
-    """Run every step until none has work; returns how many units each step handled."""
-    steps: dict[str, Step] = {
-        "inbound": lambda s, n: handle_one_unprocessed_inbound(s, n, admin_phones),
+def steps() -> dict[str, Step]:
+    """Every kind of due work, in the order a pass handles them."""
+    return {
+        "inbound": handle_one_unprocessed_inbound,
     }
+
+
+def tick(sessions: sessionmaker[Session], now: datetime, settings: Any) -> dict[str, int]:
+    """Run every step until none has work; returns how many units each step handled.
+
+    `settings` is bot.config.Settings (administrators' phones, WhatsApp templates …)."""
     done = {}
-    for name, step in steps.items():
-        done[name] = _loop(sessions, now, step)
+    for name, step in steps().items():
+        done[name] = _loop(sessions, now, lambda s, n, step=step: step(s, n, settings))
     with transaction(sessions) as session:
         record_heartbeat(session, now)
     return done
 
 
-def _loop(sessions: sessionmaker[Session], now: datetime, step: Step) -> int:
+def _loop(sessions: sessionmaker[Session], now: datetime, step) -> int:
     count = 0
     while count < MAX_STEPS:
         try:

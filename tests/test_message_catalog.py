@@ -26,6 +26,8 @@ LONGEST = {
     "code": "9999",
     "codes": "1234, 5678, 9012, 3456",
     "example": "1234",
+    "left": "23:59",
+    "destination": "Matehuala, San Luis Potosi",
 }
 
 
