@@ -38,6 +38,7 @@ class Settings:
     twilio_whatsapp_from: str = ""
     twilio_voice_from: str = ""
     twilio_api_base_url: str = ""
+    twilio_whatsapp_checkin_content_sid: str = ""
     run_scheduler: bool = False
     tick_seconds: int = 15
     admin_phones: tuple[str, ...] = ()
@@ -142,6 +143,7 @@ _TEXT_KEYS = (
     "TWILIO_MESSAGING_SERVICE_SID",
     "TWILIO_WHATSAPP_FROM",
     "TWILIO_VOICE_FROM",
+    "TWILIO_WHATSAPP_CHECKIN_CONTENT_SID",
 )
 
 

@@ -89,7 +89,13 @@ def handle_one_outbound(
         if message is None:
             return False
         envelope = Envelope(
-            message.id, message.channel, message.to_phone, message.body, callback_url(message.id)
+            message.id,
+            message.channel,
+            message.to_phone,
+            message.body,
+            callback_url(message.id),
+            message.content_sid,
+            message.content_variables,
         )
         attempts = message.attempts
     try:

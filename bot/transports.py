@@ -41,6 +41,9 @@ class Envelope:
     to: str
     body: str
     status_callback: str | None = None
+    # A WhatsApp template (approved Content API template) instead of free text.
+    content_sid: str | None = None
+    content_variables: str | None = None  # JSON object, e.g. {"1": "Ana"}
 
 
 class ConsoleTransport:
@@ -115,6 +118,11 @@ class TwilioTransport:
                 raise TransportError("WhatsApp is off (TWILIO_WHATSAPP_FROM unset)", permanent=True)
             params["to"] = f"whatsapp:{envelope.to}"
             params["from_"] = self.settings.twilio_whatsapp_from
+            if envelope.content_sid:  # outside the 24-hour session: only a template is allowed
+                del params["body"]
+                params["content_sid"] = envelope.content_sid
+                if envelope.content_variables:
+                    params["content_variables"] = envelope.content_variables
         elif self.settings.twilio_messaging_service_sid:
             params["messaging_service_sid"] = self.settings.twilio_messaging_service_sid
         else:
