@@ -72,6 +72,9 @@ class University(Base):
     deadline_minutes: Mapped[int] = mapped_column(default=120)
     trip_grace_minutes: Mapped[int] = mapped_column(default=20)
     mood_enabled: Mapped[bool] = mapped_column(default=True)
+    # Weekly PHQ-2: ISO weekday (7 = Sunday) and local time.
+    phq_weekday: Mapped[int] = mapped_column(default=7)
+    phq_time: Mapped[str] = mapped_column(String(5), default="19:00")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -130,6 +133,8 @@ class Person(Base):
     pause_notice_at: Mapped[datetime | None] = mapped_column(index=True)
     # Set when a text to this person failed for good (shown to administrators).
     unreachable_since: Mapped[datetime | None]
+    # Due work: the next weekly PHQ-2 questionnaire.
+    next_phq_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -361,3 +366,35 @@ class Heartbeat(Base):
     # One alarm per outage and one all-clear when ticks resume, claimed by conditional UPDATE.
     silence_alerted_at: Mapped[datetime | None]
     resume_notified_at: Mapped[datetime | None]
+
+
+# Mental-health question kinds
+MOOD = "mood"  # 1..5, daily, right after the check-in is answered
+PHQ2_1 = "phq2_1"  # 0..3, little interest or pleasure
+PHQ2_2 = "phq2_2"  # 0..3, down, depressed or hopeless
+PHQ9_9 = "phq9_9"  # 0..3, thoughts of self-harm (asked after a positive PHQ-2)
+CALL_OFFER = "call_offer"  # yes/no, "shall someone from the team call you?"
+
+
+class Question(Base):
+    """One mental-health question put to one intern. Health data: never in responders' alerts.
+
+    Open while neither `answered_at` nor `expired_at` is set; `expires_at` is the indexed due
+    work that records an unanswered question as not answered (never as 0).
+    """
+
+    __tablename__ = "question"
+    __table_args__ = (
+        UniqueConstraint("intern_id", "kind", "local_date"),
+        Index("ix_question_intern_open", "intern_id", "answered_at", "expired_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intern_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    local_date: Mapped[date] = mapped_column(Date)
+    asked_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None] = mapped_column(index=True)
+    answered_at: Mapped[datetime | None]
+    expired_at: Mapped[datetime | None]
+    answer: Mapped[int | None]
