@@ -2,14 +2,16 @@
 
 No I/O, no database, no clock: the caller passes what the sender has pending (`Context`) and
 acts on the answer. The vocabulary lives in the module-level data below so that it can be made
-configurable; `bot/vocabulary.md` explains the normalisation, the precedence and the negation
-rules with examples. The guiding choice everywhere: when unsure, alert rather than mark fine.
+configurable; `bot/vocabulary.md` explains the normalisation, the precedence, the negation
+rules and the self-harm phrases with examples. The guiding choice everywhere: when unsure,
+alert rather than mark fine.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 
@@ -21,6 +23,7 @@ DURESS = "duress"
 ACK = "ack"
 RESOLVE = "resolve"
 ANSWER = "answer"
+SELF_HARM = "self_harm"
 TRIP_START = "trip_start"
 TRIP_EXTEND = "trip_extend"
 TRIP_END = "trip_end"
@@ -56,8 +59,136 @@ EMERGENCY_WORDS = frozenset(
     }
 )  # fmt: skip
 MENU_DIGITS = {"1": OK, "2": NOT_OK, "3": EMERGENCY}
+# Answers to a pending yes/no question ("¿Quieres que alguien del equipo te llame? SI/NO").
+# The first strong word decides ("si, no me vendria mal" is yes, "no, si necesito algo te
+# aviso" is no); a weak yes only counts when no strong word is there ("ok, no gracias" is no).
+YES_STRONG = frozenset(
+    {"si", "sip", "simon", "claro", "dale", "sale", "andale", "orale", "yes", "yep", "yeah",
+     "sure", "llamame", "llamenme", "marcame", "marquenme", "hablame"}
+)  # fmt: skip
+YES_WEAK = frozenset(
+    {"ok", "okey", "okay", "oki", "porfa", "porfavor", "favor", "please", "acuerdo"}
+)
+NO_ANSWER_WORDS = frozenset({"no", "nop", "nel", "nope", "nah", "nones"})
+# A "no" answers the question only at the end of a clause or before one of these: "no gracias",
+# "ahorita no", "no por ahora", "no te preocupes". Before anything else it negates what follows
+# ("no estoy bien", "no tengo a nadie") and is not a refusal of the call.
+NO_ANSWER_TAILS = (
+    ("gracias",), ("grax",), ("thanks",), ("thank",), ("por", "ahora"), ("por", "hoy"),
+    ("por", "el", "momento"), ("ahorita",), ("ahora",), ("todavia",), ("aun",), ("hoy",),
+    ("mejor",), ("necesito",), ("ocupo",), ("need",), ("te", "preocupes"), ("hace", "falta"),
+    ("es", "necesario"), ("now",), ("no",), ("nop",),
+)  # fmt: skip
 # Emoji that spell a vocabulary word; every other emoji is removed.
 EMOJI_WORDS = {"\U0001f198": "sos", "\U0001f197": "ok"}
+
+# --- Self-harm (see vocabulary.md, "Words of self-harm") ----------------------------------
+#
+# Patterns, not words: each is a sequence of slots separated by spaces; a slot lists its
+# spellings separated by "|"; `word*` matches any word starting so, `*word` any word ending
+# so, and a slot ending in "?" may be missing. Both sides are compared as they sound in
+# Spanish (`_sound`: "kiero" is "quiero", "bida" is "vida", "haserme" is "hacerme"), after the
+# usual normalisation (no accents, no repeated letters).
+#
+# A self-harm pattern matches with up to SELF_HARM_GAP other words between two of its slots
+# and across punctuation ("me quiero ya morir", "quiero... morirme"). When unsure, alert:
+# a kind message with the crisis line to someone who did not need it costs little.
+_WANT = "quiero|quero|kero|qro|quisiera|kisiera|queria|deseo"
+_MYSELF = "myself|myslef|meself|self"
+
+# Said of oneself. Everyday verbs (morir, matar, vivir, cortar) only in the first person:
+# in the third person they are the daily talk of a clinic ("la señora murio", "el paciente
+# se quiere morir"), which is not the intern speaking about herself.
+SELF_HARM_PHRASES = (
+    # wanting to die, or to be dead
+    f"{_WANT}|ganas|prefiero morir*|mori|morime",  # me quiero morir, ganas de morirme
+    f"{_WANT}|prefiero|ojala estar|estuviera|estuviese muerta|muerto",  # quisiera estar muerta
+    "ojala me muera|muriera|muriese|muero",
+    "mejor muerta|muerto",
+    "mejor me muero|muera",
+    # not wanting to live
+    f"no {_WANT} vivir|viviendo|viva|vivo|existir|existiendo|despertar",
+    "no|sin|perdi ganas vivir|existir",  # no tengo ganas de vivir
+    f"{_WANT}|ojala|prefiero no existir|nacido",  # quisiera no existir, ojala no hubiera nacido
+    "dejar de existir",
+    "vida|vivir no vale|valen|tiene pena|sentido|nada",  # mi vida no tiene sentido
+    "no vale|tiene pena|sentido vivir|viviendo|existir",  # no vale la pena vivir
+    "no|sin|ningun|ninguna razon*|motivo* vivir",
+    "nada por|para vivir",  # no tengo nada por que vivir
+    "mejor sin mi",  # estarian mejor sin mi
+    "dormir* y no despertar*",
+    "no volver despertar*",
+    "ojala no despierte|despertara|despertar",
+    f"{_WANT}|ganas desaparecer",  # quiero desaparecer (but: "desaparecer un rato")
+    "desaparecer para siempre",
+    "ir|irme|desaparecer|salir|dejar|borrarme este|del mundo|planeta",  # irme de este mundo
+    # ending one's life
+    "matarme|matarm|suicidarme|ahorcarme",
+    f"me {_WANT}|voy|vo matar|suicidar|ahorcar|lastimar|cortar",  # me voy a matar
+    "quitarme|quitarm la vida",
+    f"me {_WANT}|voy|vo quitar la vida",  # me voy a quitar la vida
+    "acabar|terminar|acabe con mi vida",
+    "acabar|terminar con todo",  # (but: "acabar con todo el papeleo")
+    "pienso|pensando|pensar|pensamientos|ideas|ideacion morir*|muerte|matarme",
+    # hurting oneself
+    "hacerme|hacerm dano|danio",
+    f"me {_WANT}|voy hacer dano|danio",
+    "lastimarme|cortarme|autolesionarme",
+    # English
+    "want|wanna|wish|ready|rather die",
+    "wish|want|wanna dead",  # I wish I was dead, I want to be dead
+    "kill|killing|kil " + _MYSELF,
+    "hurt|harm|cut|hurting|harming|cutting " + _MYSELF,
+    "end|take|ending|taking|ended my life",
+    "end it all",
+    "dont|don|not want|wanna live|alive|exist|wake",  # I don't want to live
+    "better off dead",
+    "off without me",
+    "no reason live",
+    "nothing live for",
+)
+# Words that name suicide or self-harm. Unlike the phrases they alert whoever they are about
+# (we cannot tell, and they are rare in a check-in), except inside a responder's
+# ATIENDO/LISTO: the mental-health contact acknowledging a case may well name it.
+SELF_HARM_WORDS = (
+    "suicid*|sucid*|suicd*|siucid*",  # suicidio, suicidarme, suicida, suicide, suicidal
+    "autolesion*|autolecion*",
+    "auto lesion*",
+    "self harm*|injur*",
+    "selfharm*",
+)
+# Figures of speech that contain a self-harm phrase: a self-harm match whose last word falls
+# inside one of these counts for nothing. They match only as written, word after word within
+# one clause (no gap), so "ya no quiero vivir, aqui nadie me entiende" still alerts. Everyday
+# phrases that contain no self-harm phrase at all ("me muero de risa", "me mata el calor")
+# need no entry here; the tests keep a list of them.
+_CAUSES = (
+    "risa|hambre|sueno|ganas|frio|calor|cansancio|sed|aburrimiento|flojera|verguenza|pena|"
+    "nervios|emocion|gusto|envidia|laughter|laughing|hunger|embarrassment|boredom|cold|heat"
+)
+NOT_SELF_HARM = (
+    # me quiero morir de la verguenza, me muero de risa, matarme de tanto estudiar
+    f"morir*|muero|muere|muera|muerta|muerto|mori|matar*|die|dying|dead "
+    f"de|del|of|from la|el|los|las|lo|the? {_CAUSES}",
+    "matar* de tanto|tantas|tantos",  # me voy a matar de tanto estudiar
+    # me voy a matar estudiando, killing myself studying, want to die laughing
+    "matar*|morir*|die|" + _MYSELF + " *ando|*iendo|*yendo|*ing",
+    # mi mama va a matarme, me quieren matar: someone else (a threat, or a figure of speech)
+    "va|van|vas|iba|iban|quiere|quieren|querian|pueden a? matarme|matar|quitarme",
+    # cortarme el pelo, cortarme las uñas, cut my hair
+    "cortar*|corte el|la|los|las|mi|mis? pelo|cabello|unas|fleco|flequillo|barba|bigote|"
+    "puntas|grenas|copete|hair|nails",
+    # ya no quiero vivir aqui, no quiero seguir viviendo en este pueblo, live here
+    "vivir|viviendo|live|living ya|mas|more? aqui|aca|alla|ahi|en|a|al|cerca|lejos|solo|sola|"
+    "solos|here|there|in|alone|near",
+    # no quiero despertar temprano
+    "despertar|wake tan|so|up? temprano|early|a|at",
+    # quiero desaparecer un rato, quiero desaparecer de aqui (but not "... de este mundo")
+    "desaparecer un|unos|unas|por|de|del rato|dia|dias|semana|tiempo|aqui|aca|pueblo|hospital",
+    # acabar con todo el papeleo
+    "todo el|la|los|las|lo|mi|mis|un|una|su|sus|este|esta|estos|estas|tu|tus",
+)
+SELF_HARM_GAP = 2  # other words allowed between two slots of a SELF_HARM pattern
 
 # A word is "directly negated" when one of these phrases ends right before it, or one
 # NEGATION_GAP word before it ("no hay ningun peligro"). Closed lists on purpose.
@@ -133,7 +264,9 @@ class Context:
     intern: bool = True  # own check-in vocabulary applies
     responder: bool = False  # has incidents alerted to them (peer buddies are both)
     duress_word: str | None = None  # this intern's secret word, stored as typed
-    question: str | None = None  # "mood" (1-5) or "phq" (0-3) when an answer is pending
+    # What the last question asked, while its answer is pending: "mood" (a digit 1-5), "phq"
+    # (a digit 0-3) or "yesno" (SI/NO; the digits 1/2); see QUESTION_RANGES and YESNO.
+    question: str | None = None
     today: date | None = None  # sender's local date, to complete dates like "24/12"
 
 
@@ -141,7 +274,7 @@ class Context:
 class Intent:
     kind: str
     code: str | None = None  # incident code for ACK/RESOLVE, None when not given
-    value: int | None = None  # ANSWER digit; PAUSE days (= until - today); TRIP minutes
+    value: int | None = None  # ANSWER digit (yes/no: 1 yes, 0 no); PAUSE days; TRIP minutes
     until: date | None = None  # PAUSE: the first local day check-ins resume (exclusive end)
     at: time | None = None  # SET_TIME
     text: str | None = None  # trip destination / new duress word, as typed
@@ -149,7 +282,8 @@ class Intent:
 
 
 NO_CONTEXT = Context()
-QUESTION_RANGES = {"mood": range(1, 6), "phq": range(0, 4)}
+QUESTION_RANGES = {"mood": range(1, 6), "phq": range(0, 4)}  # answered with one digit
+YESNO = "yesno"  # answered SI/NO (or 1/2); a bare 3 stays the emergency digit
 
 
 def interpret(text: str | None, context: Context = NO_CONTEXT) -> Intent:
@@ -174,9 +308,10 @@ def normalize(text: str) -> str:
 def clashes_with_vocabulary(word: str) -> bool:
     """Whether a proposed duress word contains a vocabulary word or a number; such a word
     would be read as something else (emergency wins; "bien" would make every check-in a
-    duress). For the caller to refuse it."""
+    duress; a self-harm word would start the self-harm path). For the caller to refuse it."""
     words = _Words.of(word)
-    return any(w in VOCABULARY or w.isdigit() for w in words.words)
+    clash = any(w in VOCABULARY or w.isdigit() for w in words.words)
+    return clash or _self_harm(words) is not None
 
 
 # --- Normalisation -----------------------------------------------------------------------
@@ -324,6 +459,94 @@ def _fine_negated(words: _Words, i: int) -> bool:
     return loose or _directly_negated(words, i)
 
 
+# --- Self-harm -------------------------------------------------------------------------
+
+
+def _sound(token: str) -> str:
+    """A token as it sounds in Spanish, so that common misspellings compare equal:
+    ll→y, h silent, qu/q/c(a,o,u)→k, c(e,i)/z→s, v→b, no repeated letters."""
+    t = token.replace("ll", "y").replace("h", "")
+    t = re.sub(r"qu|q", "k", _squeeze(t))
+    t = re.sub(r"c(?=[ei])", "s", t).replace("c", "k").replace("z", "s").replace("v", "b")
+    return _squeeze(t)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """One slot of a pattern: `a|b*|*c` (exact, prefix, suffix), optional when it ends in `?`."""
+
+    exact: frozenset[str]
+    prefixes: tuple[str, ...]
+    suffixes: tuple[str, ...]
+    optional: bool
+
+    @classmethod
+    def of(cls, spec: str) -> _Slot:
+        spellings = spec.removesuffix("?").split("|")
+        return cls(
+            frozenset(_sound(s) for s in spellings if "*" not in s),
+            tuple(_sound(s[:-1]) for s in spellings if s.endswith("*")),
+            tuple(_sound(s[1:]) for s in spellings if s.startswith("*")),
+            spec.endswith("?"),
+        )
+
+    def matches(self, key: str) -> bool:
+        return key in self.exact or key.startswith(self.prefixes) or key.endswith(self.suffixes)
+
+
+def _pattern(spec: str) -> tuple[_Slot, ...]:
+    return tuple(_Slot.of(slot) for slot in spec.split())
+
+
+_SELF_HARM_PHRASES = tuple(_pattern(p) for p in SELF_HARM_PHRASES)
+_SELF_HARM_WORDS = tuple(_pattern(p) for p in SELF_HARM_WORDS)
+_NOT_SELF_HARM = tuple(_pattern(p) for p in NOT_SELF_HARM)
+_PHRASE, _WORD = "phrase", "word"
+
+
+def _ends(
+    keys: tuple[str, ...], words: _Words, slots: tuple[_Slot, ...], k: int, at: int, gap: int
+) -> Iterator[int]:
+    """The index of the last word of each way slots[k:] match, slot k at `at` (k == 0) or up
+    to `gap` words after it. A zero gap also keeps the match inside one clause."""
+    if k == len(slots):
+        yield at - 1
+        return
+    slot = slots[k]
+    stop = at + 1 if k == 0 else min(len(keys), at + gap + 1)
+    for j in range(at, stop):
+        if k and not gap and not words.same_clause(at - 1, j):
+            break
+        if slot.matches(keys[j]):
+            yield from _ends(keys, words, slots, k + 1, j + 1, gap)
+    if slot.optional and k:
+        yield from _ends(keys, words, slots, k + 1, at, gap)
+
+
+def _matches(
+    keys: tuple[str, ...], words: _Words, patterns: tuple[tuple[_Slot, ...], ...], gap: int
+) -> Iterator[range]:
+    """Each match of each pattern, as the range of word indexes it spans."""
+    for slots in patterns:
+        for start in range(len(keys)):
+            for end in _ends(keys, words, slots, 0, start, gap):
+                yield range(start, end + 1)
+
+
+def _self_harm(words: _Words) -> str | None:
+    """_PHRASE when a SELF_HARM_PHRASES pattern matches, else _WORD when a SELF_HARM_WORDS one
+    does; a match whose last word lies inside a NOT_SELF_HARM figure of speech is ignored."""
+    keys = tuple(_sound(t) for t in words.raw)
+    idioms: list[range] | None = None
+    for kind, patterns in ((_PHRASE, _SELF_HARM_PHRASES), (_WORD, _SELF_HARM_WORDS)):
+        for match in _matches(keys, words, patterns, SELF_HARM_GAP):
+            if idioms is None:  # most texts match nothing: look for idioms only when needed
+                idioms = list(_matches(keys, words, _NOT_SELF_HARM, 0))
+            if not any(match[-1] in idiom for idiom in idioms):
+                return kind
+    return None
+
+
 # --- Classification ----------------------------------------------------------------------
 
 
@@ -338,6 +561,11 @@ def _emergency(words: _Words, context: Context) -> tuple[bool, bool]:
 
 def _classify(words: _Words, context: Context, text: str) -> Intent:
     """Everything below an emergency, in precedence order (vocabulary.md says why)."""
+    harm = _self_harm(words)
+    if harm == _PHRASE:
+        return Intent(SELF_HARM)
+    if harm == _WORD:  # "ATIENDO 4821, riesgo suicida" is the responder's acknowledgement
+        return _acknowledgement(words, context, text) or Intent(SELF_HARM)
     for step in (_set_duress, _duress, _answer, _acknowledgement):
         intent = step(words, context, text)
         if intent is not None:
@@ -368,10 +596,12 @@ def _menu_digit(words: _Words) -> str | None:
 
 
 def _menu_choice(words: _Words, context: Context) -> str | None:
-    """The kind a menu digit chooses; none while a questionnaire answer is pending."""
+    """The kind a menu digit chooses; none while a digit questionnaire answer is pending.
+    With a yes/no question pending 1 and 2 answer it, and 3 keeps its menu meaning."""
     if context.question in QUESTION_RANGES:
         return None
-    return MENU_DIGITS.get(_menu_digit(words) or "")
+    choice = MENU_DIGITS.get(_menu_digit(words) or "")
+    return None if context.question == YESNO and choice != EMERGENCY else choice
 
 
 def _set_duress(words: _Words, context: Context, text: str) -> Intent | None:
@@ -396,11 +626,48 @@ def _duress(words: _Words, context: Context, text: str) -> Intent | None:
 
 
 def _answer(words: _Words, context: Context, text: str) -> Intent | None:
+    if context.question == YESNO:
+        return _yes_no(words)
     valid = QUESTION_RANGES.get(context.question or "")
     digit = _menu_digit(words)
     if valid is None or digit is None:
         return None
     return Intent(ANSWER, value=int(digit)) if int(digit) in valid else Intent(UNKNOWN)
+
+
+_YES_STRONG = frozenset(_squeeze(w) for w in YES_STRONG)
+_YES_WEAK = frozenset(_squeeze(w) for w in YES_WEAK)
+_NO_ANSWER = frozenset(_squeeze(w) for w in NO_ANSWER_WORDS)
+
+
+def _yes_no(words: _Words) -> Intent | None:
+    """SI/NO to a pending question: ANSWER 1 or 0, UNKNOWN for another digit, None when the
+    text says neither (it is then read as usual: a command, `mal`, an acknowledgement …)."""
+    if _incident_code(words) is not None:
+        return None  # "OK 4821" acknowledges a case
+    digit = _menu_digit(words)  # "3" never gets here: it is the emergency digit
+    if digit is not None:
+        return Intent(ANSWER, value=int(digit == "1")) if digit in "12" else Intent(UNKNOWN)
+    said = [_squeeze(w) for w in words.raw]
+    weak = False
+    for n, word in enumerate(said):
+        after = said[n + 1] if words.same_clause(n, n + 1) else None
+        if word in _YES_STRONG and after != "que" and said[n - 1 : n] != ["se"]:
+            return Intent(ANSWER, value=1)  # not "claro que no", not "no se si …"
+        if word in _NO_ANSWER and _refuses(words, said, n):
+            return Intent(ANSWER, value=0)
+        weak = weak or word in _YES_WEAK
+    return Intent(ANSWER, value=1) if weak else None
+
+
+def _refuses(words: _Words, said: list[str], n: int) -> bool:
+    """Whether the "no" at n answers the question rather than negating what follows."""
+    if not words.same_clause(n, n + 1):
+        return True
+    return any(
+        tuple(said[n + 1 : n + 1 + len(tail)]) == tail and words.same_clause(n, n + len(tail))
+        for tail in NO_ANSWER_TAILS
+    )
 
 
 def _incident_code(words: _Words) -> str | None:
@@ -439,7 +706,7 @@ def _check_in(words: _Words, context: Context) -> Intent:
     if not context.intern:
         return Intent(ACK) if fine else Intent(UNKNOWN)
     others = [w for w in words.words if w in VOCABULARY and w not in NO_WORDS]
-    if words.find(NO_WORDS) and not others and not fine:
+    if words.find(NO_WORDS) and not others and not fine and context.question != YESNO:
         return Intent(NOT_OK)  # a bare "no" is an answer only when nothing else is
     return Intent(OK) if fine else Intent(UNKNOWN)
 

@@ -3,6 +3,7 @@
 Each row is (text, context, expected kind, expected fields) and is compared with the whole
 `Intent`, so a stray code, value or `negated` flag fails the row too. People: intern Ana
 (duress word "tranquila"), buddy Beto (intern and responder), nurse Rosa (responder only).
+The self-harm phrases have their own tables in test_self_harm_phrases.py.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ ROSA = Context(intern=False, responder=True)
 ROSA_IDLE = Context(intern=False, responder=False)
 MOOD = Context(question="mood", duress_word="tranquila")
 PHQ = Context(question="phq")
+YESNO = Context(question="yesno", duress_word="tranquila")  # "¿Quieres que te llamen? SI/NO"
 
 
 def row(message: str | None, context: Context, kind: str, /, **fields: object):
@@ -136,6 +138,51 @@ ANSWERS = [
     row("6", MOOD, i.UNKNOWN),
 ]
 
+YES_NO = [
+    row("si", YESNO, i.ANSWER, value=1),
+    row("Sí!!", YESNO, i.ANSWER, value=1),
+    row("siii", YESNO, i.ANSWER, value=1),
+    row("ok", YESNO, i.ANSWER, value=1),
+    row("1", YESNO, i.ANSWER, value=1),
+    row("claro", YESNO, i.ANSWER, value=1),
+    row("claro que sí", YESNO, i.ANSWER, value=1),
+    row("por favor", YESNO, i.ANSWER, value=1),
+    row("si por favor, en la tarde", YESNO, i.ANSWER, value=1),
+    row("yes please", YESNO, i.ANSWER, value=1),
+    row("sale, llámame", YESNO, i.ANSWER, value=1),
+    row("si no es molestia", YESNO, i.ANSWER, value=1),
+    row("sí, estoy mal", YESNO, i.ANSWER, value=1),
+    row("no", YESNO, i.ANSWER, value=0),
+    row("No.", YESNO, i.ANSWER, value=0),
+    row("noo", YESNO, i.ANSWER, value=0),
+    row("nel", YESNO, i.ANSWER, value=0),
+    row("2", YESNO, i.ANSWER, value=0),
+    row("no gracias", YESNO, i.ANSWER, value=0),
+    row("No, gracias!", YESNO, i.ANSWER, value=0),
+    row("ahorita no", YESNO, i.ANSWER, value=0),
+    row("mejor no, gracias", YESNO, i.ANSWER, value=0),
+    row("no por ahora", YESNO, i.ANSWER, value=0),
+    row("no te preocupes", YESNO, i.ANSWER, value=0),
+    row("claro que no", YESNO, i.ANSWER, value=0),
+    row("no, estoy bien", YESNO, i.ANSWER, value=0),
+    row("ok, no gracias", YESNO, i.ANSWER, value=0),  # "ok" is only a weak yes
+    row("no, si necesito algo te aviso", YESNO, i.ANSWER, value=0),  # the first word decides
+    row("no thanks", YESNO, i.ANSWER, value=0),
+    row("no necesito ayuda", YESNO, i.ANSWER, value=0, negated=True),
+    # Neither yes nor no: read as usual, never as a refusal of the call.
+    row("no estoy bien", YESNO, i.NOT_OK),
+    row("mal", YESNO, i.NOT_OK),
+    row("no tengo a nadie", YESNO, i.UNKNOWN),
+    row("no se", YESNO, i.UNKNOWN),
+    row("no sé si quiero", YESNO, i.UNKNOWN),
+    row("quizás mañana", YESNO, i.UNKNOWN),
+    row("4", YESNO, i.UNKNOWN),
+    row("0", YESNO, i.UNKNOWN),
+    row("VIAJE 3h Linares", YESNO, i.TRIP_START, value=180, text="Linares"),
+    row("ok 4821", Context(question="yesno", intern=False, responder=True), i.ACK, code="4821"),
+    row("si tranquila", YESNO, i.DURESS),
+]
+
 RESPONDERS = [
     row("ATIENDO 4821", ROSA, i.ACK, code="4821"),
     row("atiendo caso 4821", ROSA, i.ACK, code="4821"),
@@ -245,7 +292,7 @@ NEGATED = [
     row("LISTO 4821, ya no hay peligro", ROSA, i.RESOLVE, code="4821", negated=True),
 ]
 
-ALL_ROWS = FINE + NOT_FINE + EMERGENCIES + DURESS + ANSWERS + RESPONDERS + COMMANDS
+ALL_ROWS = FINE + NOT_FINE + EMERGENCIES + DURESS + ANSWERS + YES_NO + RESPONDERS + COMMANDS
 ALL_ROWS += UNKNOWNS + NEGATED
 
 
@@ -263,14 +310,38 @@ def test_it_reads_each_message(text, context, kind, fields):
         ("ok pero hay peligro", ANA),  # over a fine answer
         ("estoy tranquila pero ayuda", ANA),  # over the duress word
         ("3 auxilio", PHQ),  # over a pending questionnaire
+        ("si, ayuda", YESNO),  # over a pending yes/no question
         ("LISTO 4821 peligro", ROSA),  # over a responder's action
         ("VIAJE 2h ayuda", ANA),  # over a trip
         ("HORA 8:00 SOS", ANA),  # over a command
         ("mal, help", ANA),  # over not fine
+        ("me quiero morir, ayuda", ANA),  # over self-harm: the caller runs the emergency path
     ],
 )
 def test_an_emergency_word_wins_over_everything(text, context):
     assert interpret(text, context).kind == i.EMERGENCY
+
+
+@pytest.mark.parametrize(
+    ("text", "context"),
+    [
+        ("ok pero ya no quiero vivir", ANA),  # over a fine answer
+        ("Todo bien. Bueno no, me quiero morir", ANA),
+        ("estoy tranquila, me quiero morir", ANA),  # over the duress word
+        ("2 ya no quiero vivir", MOOD),  # over a pending answer
+        ("0, pero a veces pienso en suicidarme", PHQ),
+        ("si, me quiero morir", YESNO),
+        ("no gracias, quiero morirme", YESNO),
+        ("ATIENDO 4821 ya no quiero vivir", BETO),  # over a responder's action
+        ("VIAJE 3h, ya no quiero vivir", ANA),  # over a trip
+        ("PAUSA 5d quiero suicidarme", ANA),  # over a command
+        ("LLEGUE. me quiero morir", ANA),
+        ("mal, me quiero morir", ANA),  # over not fine
+        ("no, ya no quiero vivir", ANA),  # over a bare no
+    ],
+)
+def test_self_harm_wins_over_everything_but_an_emergency(text, context):
+    assert interpret(text, context) == Intent(i.SELF_HARM)
 
 
 def test_the_duress_word_wins_over_ok_so_the_caller_can_answer_it_like_ok():
@@ -293,6 +364,68 @@ def test_a_digit_answers_the_pending_questionnaire_instead_of_the_menu():
 def test_emergency_words_still_win_while_a_question_is_pending():
     assert interpret("sos", MOOD).kind == i.EMERGENCY
     assert interpret("4 pero ayuda", PHQ).kind == i.EMERGENCY
+    assert interpret("no, ayuda", YESNO).kind == i.EMERGENCY
+
+
+@pytest.mark.parametrize(
+    ("text", "context", "expected"),
+    [
+        # A digit answers the pending questionnaire, whatever it means in the menu …
+        ("3", PHQ, Intent(i.ANSWER, value=3)),
+        ("3", MOOD, Intent(i.ANSWER, value=3)),
+        ("2", PHQ, Intent(i.ANSWER, value=2)),
+        ("2", MOOD, Intent(i.ANSWER, value=2)),
+        ("1", PHQ, Intent(i.ANSWER, value=1)),
+        ("1", MOOD, Intent(i.ANSWER, value=1)),
+        ("0", PHQ, Intent(i.ANSWER, value=0)),
+        ("0", MOOD, Intent(i.UNKNOWN)),
+        ("4", PHQ, Intent(i.UNKNOWN)),
+        ("4", MOOD, Intent(i.ANSWER, value=4)),
+        # … a yes/no question takes 1 (yes) and 2 (no), and 3 is still the emergency digit:
+        # it is no yes/no answer, so it can only mean the menu's 3.
+        ("1", YESNO, Intent(i.ANSWER, value=1)),
+        ("2", YESNO, Intent(i.ANSWER, value=0)),
+        ("3", YESNO, Intent(i.EMERGENCY)),
+        ("3️⃣", YESNO, Intent(i.EMERGENCY)),
+        ("4", YESNO, Intent(i.UNKNOWN)),
+        # … with nothing pending, the menu.
+        ("1", ANA, Intent(i.OK)),
+        ("2", ANA, Intent(i.NOT_OK)),
+        ("3", ANA, Intent(i.EMERGENCY)),
+        # Words beat digits: an emergency word always, a self-harm phrase over an answer.
+        ("3 auxilio", PHQ, Intent(i.EMERGENCY)),
+        ("3 me quiero morir", PHQ, Intent(i.SELF_HARM)),
+        ("3 me quiero morir", MOOD, Intent(i.SELF_HARM)),
+        ("1 me quiero morir", YESNO, Intent(i.SELF_HARM)),
+        ("3 me quiero morir", YESNO, Intent(i.EMERGENCY)),
+        ("3 me quiero morir", ANA, Intent(i.EMERGENCY)),
+        ("3 pacientes", PHQ, Intent(i.ANSWER, value=3)),
+        ("tengo 3 pacientes", PHQ, Intent(i.UNKNOWN)),
+    ],
+)
+def test_every_digit_collision(text, context, expected):
+    assert interpret(text, context) == expected
+
+
+def test_a_yes_no_question_reads_si_and_no_and_leaves_other_texts_to_the_usual_rules():
+    assert interpret("si", YESNO) == Intent(i.ANSWER, value=1)
+    assert interpret("no", YESNO) == Intent(i.ANSWER, value=0)
+    assert interpret("quizás", YESNO) == Intent(i.UNKNOWN)
+    assert interpret("LLEGUE", YESNO) == Intent(i.TRIP_END)  # a trip is never swallowed
+
+
+def test_without_a_yes_no_question_si_and_no_are_check_in_answers_as_before():
+    assert interpret("no", ANA) == Intent(i.NOT_OK)
+    assert interpret("no gracias", ANA) == Intent(i.NOT_OK)
+    assert interpret("si", ANA) == Intent(i.OK)
+    assert interpret("no", MOOD) == Intent(i.NOT_OK)
+
+
+def test_a_no_that_negates_what_follows_is_not_a_refusal_of_the_call():
+    assert interpret("no, estoy bien", YESNO) == Intent(i.ANSWER, value=0)
+    assert interpret("no estoy bien", YESNO) == Intent(i.NOT_OK)
+    assert interpret("no me siento bien", YESNO) == Intent(i.NOT_OK)
+    assert interpret("no puedo más", YESNO) == Intent(i.UNKNOWN)
 
 
 def test_not_fine_wins_over_fine_and_over_intern_commands():
@@ -332,6 +465,28 @@ def test_negation_does_not_cross_a_clause_break():
     assert interpret("no 😱 ayuda", ANA).kind == i.EMERGENCY
 
 
+def test_a_negated_self_harm_phrase_is_still_self_harm():
+    # Someone who writes about it, even to deny it, is offered help: safe messaging asks.
+    assert interpret("no me quiero morir", ANA) == Intent(i.SELF_HARM)
+    assert interpret("no quiero suicidarme", ANA) == Intent(i.SELF_HARM)
+    assert interpret("I don't want to die", ANA) == Intent(i.SELF_HARM)
+    # `negated` keeps its one meaning: an emergency word was seen but negated.
+    assert interpret("no necesito ayuda, solo quiero morirme", ANA) == Intent(
+        i.SELF_HARM, negated=True
+    )
+
+
+def test_a_word_naming_suicide_yields_only_to_a_responders_acknowledgement():
+    assert interpret("ATIENDO 4821, riesgo suicida", ROSA) == Intent(i.ACK, code="4821")
+    assert interpret("LISTO 4821 ya no hay riesgo de suicidio", ROSA) == Intent(
+        i.RESOLVE, code="4821"
+    )
+    assert interpret("pienso en el suicidio", BETO) == Intent(i.SELF_HARM)
+    assert interpret("atiendo, pienso en el suicidio", ANA) == Intent(i.SELF_HARM)
+    # A phrase said in the first person wins even there.
+    assert interpret("ATIENDO 4821 me quiero morir", ROSA) == Intent(i.SELF_HARM)
+
+
 def test_a_negated_fine_word_is_not_fine():
     assert interpret("no estoy bien", ANA).kind == i.NOT_OK
     assert interpret("not good", ANA).kind == i.NOT_OK
@@ -350,7 +505,7 @@ def test_numbers_inside_other_text_are_not_menu_digits():
 def test_it_never_raises_on_noise():
     rng = random.Random(20261120)
     alphabet = "abeiklmnopsuy0123456789 .,:/-+#!?¿¡\n\t\x00\x1b\u200d\ufe0f😀🆘áñ\ud800\udfff"
-    contexts = (ANA, BETO, ROSA, MOOD, PHQ, Context())
+    contexts = (ANA, BETO, ROSA, MOOD, PHQ, YESNO, Context())
     for n in range(3000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80)))
         intent = interpret(text, contexts[n % len(contexts)])
@@ -361,7 +516,7 @@ def test_it_never_raises_on_noise():
 KINDS = {
     i.OK, i.NOT_OK, i.EMERGENCY, i.DURESS, i.ACK, i.RESOLVE, i.ANSWER, i.TRIP_START,
     i.TRIP_EXTEND, i.TRIP_END, i.PAUSE, i.RESUME, i.SET_TIME, i.MENU, i.STATUS,
-    i.SET_DURESS, i.UNKNOWN,
+    i.SET_DURESS, i.SELF_HARM, i.UNKNOWN,
 }  # fmt: skip
 
 
@@ -401,4 +556,5 @@ def test_a_duress_word_made_of_vocabulary_is_flagged_for_the_caller():
     assert clashes_with_vocabulary("Bien")
     assert clashes_with_vocabulary("ayuda mami")
     assert clashes_with_vocabulary("1234")
+    assert clashes_with_vocabulary("suicidio")
     assert not clashes_with_vocabulary("Tranquila")
