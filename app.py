@@ -39,9 +39,10 @@ def create_app(
     app.config.update(SECRET_KEY=settings.secret_key, FARO_SETTINGS=settings)
     app.extensions["faro"] = Faro(settings, transport)
 
-    from bot import cli, health, simulator, webhook
+    from bot import cli, health, simulator, voice, webhook
 
     app.register_blueprint(webhook.bp)
+    app.register_blueprint(voice.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(simulator.bp)
     cli.init_app(app)

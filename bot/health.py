@@ -7,7 +7,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.runtime import faro
-from escalation.db import utcnow
+from escalation.db import transaction, utcnow
+from escalation.heartbeat import SILENCE, notice_silence
 from escalation.tick import last_tick
 
 bp = Blueprint("health", __name__)
@@ -22,8 +23,23 @@ def health():
             last = last_tick(session)
     except SQLAlchemyError:
         return jsonify(database="unreachable", last_tick_age_seconds=None), 503
-    age = None if last is None else round((utcnow() - last).total_seconds(), 1)
+    now = utcnow()
+    age = None if last is None else round((now - last).total_seconds(), 1)
+    if last is not None and now - last >= SILENCE:
+        _raise_silence_alarm(app, now)
     limit = 3 * app.settings.tick_seconds + 60
     healthy = age is not None and age <= limit
     body = {"database": "ok", "last_tick_age_seconds": age, "tick_limit_seconds": limit}
     return jsonify(status="ok" if healthy else "stale", **body), 200 if healthy else 503
+
+
+def _raise_silence_alarm(app, now) -> None:
+    """The scheduler cannot notice its own silence; the web process (polled by uptime
+    monitors) texts the administrators, once per outage (claimed, see escalation/heartbeat)."""
+    try:
+        with transaction(app.sessions) as session:
+            alarmed = notice_silence(session, now, app.settings)
+    except SQLAlchemyError:
+        return
+    if alarmed:
+        app.dispatcher.nudge()

@@ -231,9 +231,14 @@ def reply_later(
 
 
 def _handlers() -> dict:
-    from bot import intern_replies, responder_replies
+    from bot import duress_replies, intern_replies, responder_replies, wellbeing_replies
 
-    return {**intern_replies.HANDLERS, **responder_replies.HANDLERS}
+    return {
+        **intern_replies.HANDLERS,
+        **responder_replies.HANDLERS,
+        **duress_replies.HANDLERS,
+        **wellbeing_replies.HANDLERS,
+    }
 
 
 HANDLERS = _handlers()

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot import interpret as i
-from escalation.incidents import acknowledge, resolve
-from escalation.models import Incident, Person
+from escalation.incidents import acknowledge, holder_name, resolve
+from escalation.models import Incident
 from escalation.timeline import record
 
 if TYPE_CHECKING:
@@ -24,15 +24,16 @@ def on_ack(talk: Conversation, intent: i.Intent) -> str:
     intern = incident.intern
     if acknowledge(talk.session, talk.now, incident, talk.person):
         return talk.say("ack_thanks", code=incident.code, intern=intern.name)
-    holder = talk.session.get(Person, incident.acknowledged_by_id)
-    return talk.say("ack_already", responder=holder.name, code=incident.code, intern=intern.name)
+    holder = holder_name(talk.session, incident, talk.person.language)
+    return talk.say("ack_already", responder=holder, code=incident.code, intern=intern.name)
 
 
 def on_resolve(talk: Conversation, intent: i.Intent) -> str:
     incident, reply = _case(talk, intent)
     if incident is None:
         return reply
-    resolve(talk.session, talk.now, incident, talk.person, "responder")
+    if not resolve(talk.session, talk.now, incident, talk.person, "responder"):
+        return talk.say("case_none")  # closed meanwhile by someone else
     return talk.say("resolve_thanks", code=incident.code, intern=incident.intern.name)
 
 

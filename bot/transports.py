@@ -17,7 +17,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from bot.config import Settings
-from escalation.models import WHATSAPP
+from escalation.models import VOICE, WHATSAPP
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,8 @@ class ConsoleTransport:
     name = "console"
 
     def send(self, envelope: Envelope) -> str:
-        log.warning("[console %s → %s] %s", envelope.channel, envelope.to, envelope.body)
+        what = "call" if envelope.channel == VOICE else envelope.channel
+        log.warning("[console %s → %s] %s", what, envelope.to, envelope.body)
         return f"console-{envelope.id}"
 
 
@@ -88,9 +89,13 @@ class TwilioTransport:
         )
 
     def send(self, envelope: Envelope) -> str:
-        params = self._params(envelope)
+        if envelope.channel == VOICE:
+            return self._create(self.client.calls.create, self._call_params(envelope))
+        return self._create(self.client.messages.create, self._params(envelope))
+
+    def _create(self, create, params: dict[str, str]) -> str:
         try:
-            message = self.client.messages.create(**params)
+            resource = create(**params)
         except (TwilioRestException, TwilioServiceException) as exc:
             raise _classify(exc) from exc
         except requests.Timeout as exc:  # before RequestException: it is one
@@ -100,9 +105,24 @@ class TwilioTransport:
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             # a 2xx whose body is not Twilio's JSON object (a proxy's page, a list, a string)
             raise TransportError(f"unreadable Twilio response: {exc.__class__.__name__}") from exc
-        if not isinstance(message.sid, str) or not message.sid:
-            raise TransportError("Twilio response without a message sid")
-        return message.sid
+        if not isinstance(resource.sid, str) or not resource.sid:
+            raise TransportError("Twilio response without a sid")
+        return resource.sid
+
+    def _call_params(self, envelope: Envelope) -> dict[str, str]:
+        """A voice escalation: Twilio fetches what to say from us (signed /twilio/voice/<id>)
+        and reports the call's outcome to its status callback."""
+        if not self.settings.twilio_voice_from:
+            raise TransportError("voice is off (TWILIO_VOICE_FROM unset)", permanent=True)
+        base = f"{self.settings.public_base_url}/twilio/voice/{envelope.id}"
+        return {
+            "to": envelope.to,
+            "from_": self.settings.twilio_voice_from,
+            "url": base,
+            "method": "POST",
+            "status_callback": f"{base}/status",
+            "status_callback_method": "POST",
+        }
 
     def close(self) -> None:
         """Release the pooled HTTP connections (idempotent)."""

@@ -16,6 +16,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot.inbound import receive
 from bot.runtime import faro
 from escalation.db import transaction, utcnow
+from escalation.delivery import on_delivery_failed
 from escalation.models import OutboundMessage
 from escalation.timeline import record
 
@@ -98,12 +99,22 @@ def delivery_status():
         if message is None:
             log.info("status %r for unknown message id=%s", status, message_id)
             return "", 200
-        _apply_status(session, now, message, status, request.form.get("ErrorCode") or None)
+        _apply_status(
+            session,
+            now,
+            message,
+            status,
+            request.form.get("ErrorCode") or None,
+            settings=faro().settings,
+        )
+        queued = session.info.pop("queued", [])
+    if queued:  # a failover: it leaves now, not at the next tick
+        faro().dispatcher.nudge()
     return "", 200
 
 
 def _apply_status(
-    session, now, message: OutboundMessage, status: str, error_code: str | None
+    session, now, message: OutboundMessage, status: str, error_code: str | None, *, settings=None
 ) -> None:
     if status not in STATUS_RANK or STATUS_RANK[status] <= STATUS_RANK.get(
         message.delivery_status or "", -1
@@ -127,3 +138,5 @@ def _apply_status(
         log.warning(
             "message %s to %s %s (error %s)", message.id, message.to_phone, status, error_code
         )
+        # The follow-up (another channel, a flag) commits with the status, through the outbox.
+        on_delivery_failed(session, now, message, settings)

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from escalation.checkins import FOLLOWED_KINDS, follow_up_failed
 from escalation.models import OutboundMessage
 
 log = logging.getLogger(__name__)
 
 
-def on_delivery_failed(session: Session, now: datetime, message: OutboundMessage) -> None:
+def on_delivery_failed(
+    session: Session, now: datetime, message: OutboundMessage, settings: Any = None
+) -> None:
     """Called once per message, when Twilio first reports it failed or undelivered."""
     log.warning(
         "delivery of %s message %s to %s failed (%s)",
@@ -26,3 +30,9 @@ def on_delivery_failed(session: Session, now: datetime, message: OutboundMessage
         message.to_phone,
         message.error_code,
     )
+    if message.kind in FOLLOWED_KINDS:  # a check-in ping: other channel, or "unreachable" early
+        follow_up_failed(session, now, message)
+    if message.kind == "alert":  # an escalation alert: the same person by her next channel
+        from escalation.engine import fail_over
+
+        fail_over(session, now, message, settings)

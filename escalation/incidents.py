@@ -1,37 +1,35 @@
-"""Incidents: opening one, alerting the first responders, acknowledging and resolving.
+"""Incidents: opening one, acknowledging it and resolving it.
 
 Plain functions of `(session, now, …)`: no request, no clock, no network. The alerts they
-write are outbox rows committed in the caller's transaction.
+write are outbox rows committed in the caller's transaction. Whom each step reaches and when
+lives in `escalation.engine`, driven by the university's policy (`escalation.policy`).
 """
 
 from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.messages import render
+from escalation.engine import (
+    ACK_REMIND_AFTER,
+    ALERT,
+    ALERT_TEMPLATE,
+    SEVERITY,
+    Recipient,
+    alert_body,
+    realert_step_one,
+    start,
+)
 from escalation.models import (
-    COORDINATOR,
-    CRITICAL,
     DURESS,
     EMERGENCY,
-    HIGH,
-    MENTAL_HEALTH,
-    MISSED_CHECKIN,
     NORMAL,
-    NURSE,
-    PRIORITY_CRITICAL,
-    PRIORITY_NORMAL,
-    SELF_HARM,
-    SUPERVISOR,
-    SUPPORT,
-    TRIP_OVERDUE,
-    UNREACHABLE,
+    SMS,
     Event,
     Incident,
     OutboundMessage,
@@ -39,58 +37,24 @@ from escalation.models import (
 )
 from escalation.timeline import queue, record
 
-SEVERITY = {
-    EMERGENCY: CRITICAL,
-    DURESS: CRITICAL,
-    MISSED_CHECKIN: HIGH,
-    UNREACHABLE: HIGH,
-    TRIP_OVERDUE: HIGH,
-    SELF_HARM: HIGH,
-    SUPPORT: NORMAL,
-}
-ALERT_TEMPLATE = {kind: f"alert_{kind}" for kind in SEVERITY}
-ALERT_TEMPLATE[DURESS] = "alert_emergency"
-BUDDIES = "buddies"
-# Step one of each kind (DESIGN.md "Escalation defaults").
-FIRST_STEP = {
-    EMERGENCY: (BUDDIES, NURSE, COORDINATOR),
-    DURESS: (BUDDIES, NURSE, COORDINATOR),
-    MISSED_CHECKIN: (BUDDIES, NURSE),
-    UNREACHABLE: (BUDDIES, NURSE),
-    TRIP_OVERDUE: (BUDDIES, COORDINATOR),
-    SELF_HARM: (MENTAL_HEALTH,),
-    SUPPORT: (BUDDIES, MENTAL_HEALTH),
-}
+__all__ = [
+    "ALERT_TEMPLATE",
+    "SEVERITY",
+    "acknowledge",
+    "alert_text",
+    "alerted_people",
+    "open_incident",
+    "open_incident_of",
+    "open_incidents_alerted_to",
+    "resolve",
+]
+
 # A second SOS re-alerts step one, but never more often than this: a flood of texts from a
 # frightened intern must not become a flood of calls to her team.
 REALERT_AFTER = timedelta(minutes=2)
-
-
-def first_responders(session: Session, intern: Person, kind: str) -> list[Person]:
-    """Who hears of `kind` first (FIRST_STEP): buddies and the people covering the intern."""
-    people = []
-    for role in FIRST_STEP[kind]:
-        people += list(intern.buddies) if role == BUDDIES else _covering(session, intern, role)
-    unique = {p.id: p for p in people if p.active and p.id != intern.id}
-    return list(unique.values())
-
-
-def _covering(session: Session, intern: Person, role: str) -> list[Person]:
-    query = select(Person).where(Person.role == role, Person.active.is_(True))
-    if role == NURSE:
-        if intern.unit_id is None:
-            return []
-        query = query.where(Person.unit_id == intern.unit_id)
-    elif role == SUPERVISOR:
-        municipality = intern.unit.municipality if intern.unit else None
-        if municipality is None:
-            return []
-        query = query.where(Person.municipality == municipality)
-    elif intern.university_id is None:
-        return []
-    else:
-        query = query.where(Person.university_id == intern.university_id)
-    return list(session.scalars(query.order_by(Person.id)))
+# Her own text may be coerced: these are closed by a responder only.
+RESPONDER_CLOSES = (EMERGENCY, DURESS)
+INTERN_OK = "intern_ok"
 
 
 def open_incident(
@@ -130,7 +94,7 @@ def open_incident(
         _rejoin(session, now, existing, intern, admin_phones, message_id)
         return existing, False
     record(session, now, "incident_opened", person=intern, incident=incident, message_id=message_id)
-    alert_step_one(session, now, incident, intern, admin_phones)
+    start(session, now, incident, tuple(admin_phones))
     return incident, True
 
 
@@ -153,7 +117,7 @@ def _rejoin(session, now, incident, intern, admin_phones, message_id) -> None:
         .limit(1)
     )
     if incident.acknowledged_at is None and (last is None or now - last >= REALERT_AFTER):
-        alert_step_one(session, now, incident, intern, admin_phones)
+        realert_step_one(session, now, incident, tuple(admin_phones))
 
 
 def _free_code(session: Session) -> str:
@@ -164,107 +128,150 @@ def _free_code(session: Session) -> str:
             return code
 
 
-def alert_step_one(
-    session: Session,
-    now: datetime,
-    incident: Incident,
-    intern: Person,
-    admin_phones: tuple[str, ...],
-) -> None:
-    """Queue the first alerts; when nobody covers the intern, the on-call administrators."""
-    responders = first_responders(session, intern, incident.kind)
-    priority = PRIORITY_CRITICAL if incident.severity == CRITICAL else PRIORITY_NORMAL
-    for person in responders:
-        body = alert_text(incident, intern, person.language)
-        queue(
-            session,
-            now,
-            kind="alert",
-            body=body,
-            person=person,
-            incident=incident,
-            priority=priority,
-        )
-    for phone in admin_phones if not responders else ():
-        body = alert_text(incident, intern, "es")
-        queue(
-            session, now, kind="alert", body=body, phone=phone, incident=incident, priority=priority
-        )
-    record(
-        session,
-        now,
-        "alerted",
-        person=intern,
-        incident=incident,
-        to=[p.id for p in responders] or list(admin_phones),
-    )
-
-
 def alert_text(incident: Incident, intern: Person, language: str) -> str:
-    unit = intern.unit
-    since = incident.opened_at.astimezone(ZoneInfo(intern.timezone)).strftime("%H:%M")
-    return render(
-        ALERT_TEMPLATE.get(incident.kind, "alert_emergency"),
-        language,
-        intern=intern.name,
-        unit=unit.name if unit else "sin unidad",
-        municipality=(unit.municipality if unit else None) or "sin municipio",
-        since=since,
-        code=incident.code,
-        **incident.detail,
-    )
+    """The text alert of `incident` (step one's wording)."""
+    return alert_body(incident, intern, language)
+
+
+# --- who was told ------------------------------------------------------------------------------
 
 
 def alerted_people(session: Session, incident: Incident) -> list[Person]:
-    """Everyone an alert for `incident` was queued to."""
+    """Everyone on the roster an alert for `incident` was queued to."""
     ids = select(OutboundMessage.person_id).where(
-        OutboundMessage.incident_id == incident.id, OutboundMessage.kind == "alert"
+        OutboundMessage.incident_id == incident.id, OutboundMessage.kind == ALERT
     )
     return list(session.scalars(select(Person).where(Person.id.in_(ids)).order_by(Person.id)))
 
 
-def open_incidents_alerted_to(session: Session, person: Person) -> list[Incident]:
-    alerted = select(OutboundMessage.incident_id).where(
-        OutboundMessage.person_id == person.id, OutboundMessage.kind == "alert"
+def alerted(session: Session, incident: Incident) -> list[Recipient]:
+    """Everyone alerted, the administrators' phones (no roster row) included, once each."""
+    people = {p.phone: Recipient(p, p.phone) for p in alerted_people(session, incident)}
+    phones = session.scalars(
+        select(OutboundMessage.to_phone)
+        .where(
+            OutboundMessage.incident_id == incident.id,
+            OutboundMessage.kind == ALERT,
+            OutboundMessage.person_id.is_(None),
+        )
+        .distinct()
     )
-    query = select(Incident).where(Incident.id.in_(alerted), Incident.resolved_at.is_(None))
+    for phone in phones:
+        people.setdefault(phone, Recipient(None, phone))
+    return list(people.values())
+
+
+def open_incidents_alerted_to(session: Session, person: Person) -> list[Incident]:
+    alerted_ids = select(OutboundMessage.incident_id).where(
+        OutboundMessage.person_id == person.id, OutboundMessage.kind == ALERT
+    )
+    query = select(Incident).where(Incident.id.in_(alerted_ids), Incident.resolved_at.is_(None))
     return list(session.scalars(query.order_by(Incident.opened_at)))
 
 
-def acknowledge(session: Session, now: datetime, incident: Incident, responder: Person) -> bool:
-    """First acknowledgement wins and tells the others; returns False if someone already had it."""
-    if incident.acknowledged_at is not None:
-        record(session, now, "ack_repeated", person=responder, incident=incident)
+def holder_name(session: Session, incident: Incident, language: str = "es") -> str:
+    """Who has the incident: the acknowledger's name, or the administration's."""
+    holder = (
+        session.get(Person, incident.acknowledged_by_id) if incident.acknowledged_by_id else None
+    )
+    return holder.name if holder else render("admin_name", language)
+
+
+# --- acknowledging and closing ------------------------------------------------------------------
+
+
+def acknowledge(
+    session: Session,
+    now: datetime,
+    incident: Incident,
+    responder: Person | None,
+    *,
+    channel: str = SMS,
+    phone: str | None = None,
+) -> bool:
+    """First acknowledgement wins (claimed by conditional UPDATE): the steps stop and everyone
+    already alerted hears who has it. Returns False if someone had it already (or it is closed).
+
+    `responder` is None for an administrator's phone, which has no roster row (`phone` says who).
+    """
+    phone = phone or (responder.phone if responder else None)
+    claimed = session.execute(
+        update(Incident)
+        .where(
+            Incident.id == incident.id,
+            Incident.acknowledged_at.is_(None),
+            Incident.resolved_at.is_(None),
+        )
+        .values(
+            acknowledged_at=now,
+            acknowledged_by_id=responder.id if responder else None,
+            next_step_at=None,
+            ack_check_at=now + ACK_REMIND_AFTER,
+            ack_reminded_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(incident)
+    if claimed != 1:
+        record(session, now, "ack_repeated", person=responder, incident=incident,
+               channel=channel, phone=phone)  # fmt: skip
         return False
-    incident.acknowledged_at = now
-    incident.acknowledged_by_id = responder.id
-    record(session, now, "acknowledged", person=responder, incident=incident)
-    _tell_the_others(session, now, incident, responder, "ack_notice")
+    record(session, now, "acknowledged", person=responder, incident=incident,
+           channel=channel, phone=phone)  # fmt: skip
+    name = responder.name if responder else render("admin_name", "es")
+    _tell_the_others(session, now, incident, phone, "ack_notice", responder=name)
     return True
 
 
-def resolve(session: Session, now: datetime, incident: Incident, by: Person, how: str) -> None:
-    """Close the incident and send the all-clear to everyone who was alerted."""
+def resolve(
+    session: Session, now: datetime, incident: Incident, by: Person | None, how: str
+) -> bool:
+    """Close the incident, write who closed it and how, send the all-clear to everyone alerted.
+
+    An emergency or a duress incident is never closed by the intern herself (her text may be
+    coerced), and neither is anything while she has a duress incident open. Returns whether
+    this call closed it."""
+    if by is not None and by.id == incident.intern_id and _intern_may_not_close(session, incident):
+        record(session, now, "close_refused", person=by, incident=incident, how=how)
+        return False
+    values = {
+        "resolved_at": now,
+        "resolved_by_id": by.id if by else None,
+        "resolution": how,
+        "next_step_at": None,
+        "ack_check_at": None,
+    }
     if incident.acknowledged_at is None:
-        incident.acknowledged_at = now
-        incident.acknowledged_by_id = by.id
-    incident.resolved_at = now
-    incident.resolved_by_id = by.id
-    incident.resolution = how
-    record(session, now, "resolved", person=by, incident=incident, how=how)
-    _tell_the_others(session, now, incident, by, "all_clear")
+        values |= {"acknowledged_at": now, "acknowledged_by_id": by.id if by else None}
+    claimed = session.execute(
+        update(Incident)
+        .where(Incident.id == incident.id, Incident.resolved_at.is_(None))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(incident)
+    if claimed != 1:
+        return False
+    record(session, now, "resolved", person=by, incident=incident, how=how,
+           by=by.name if by else None)  # fmt: skip
+    template = "all_clear_intern_ok" if how == INTERN_OK else "all_clear"
+    name = by.name if by else render("admin_name", "es")
+    _tell_the_others(session, now, incident, by.phone if by else None, template, responder=name)
+    return True
 
 
-def _tell_the_others(session, now, incident, responder: Person, template: str) -> None:
+def _intern_may_not_close(session: Session, incident: Incident) -> bool:
+    if incident.kind in RESPONDER_CLOSES:
+        return True
+    duress = open_incident_of(session, incident.intern, DURESS)
+    return duress is not None
+
+
+def _tell_the_others(session, now, incident, skip_phone: str | None, template: str, **ctx) -> None:
     intern = incident.intern
-    for person in alerted_people(session, incident):
-        if person.id == responder.id:
+    for r in alerted(session, incident):
+        if r.phone == skip_phone:
             continue
-        body = render(
-            template,
-            person.language,
-            responder=responder.name,
-            code=incident.code,
-            intern=intern.name,
-        )
-        queue(session, now, kind=template, body=body, person=person, incident=incident)
+        body = render(template, r.language, code=incident.code, intern=intern.name, **ctx)
+        queue(session, now, kind=template, body=body, person=r.person, phone=r.phone,
+              incident=incident)  # fmt: skip

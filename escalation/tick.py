@@ -63,8 +63,20 @@ def record_heartbeat(session: Session, now: datetime) -> None:
 
 def steps() -> dict[str, Step]:
     """Every kind of due work, in the order a pass handles them."""
+    from escalation import checkins, engine, heartbeat, pauses, trips
+
     return {
+        "resumed": heartbeat.handle_one_resume,  # first: the heartbeat is still the old one
         "inbound": handle_one_unprocessed_inbound,
+        "pings": checkins.handle_one_due_ping,
+        "reminders": checkins.handle_one_reminder,
+        "missed": checkins.handle_one_deadline,
+        "trip_asks": trips.handle_one_trip_ask,
+        "trips_overdue": trips.handle_one_trip_overdue,
+        "pauses": pauses.handle_one_pause_notice,
+        "ack_checks": engine.handle_one_ack_check,
+        "escalation": engine.handle_one_due_step,
+        "failovers": engine.handle_one_failed_alert,
     }
 
 

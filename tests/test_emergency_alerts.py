@@ -6,10 +6,18 @@ import re
 
 from sqlalchemy import select
 
-from escalation.models import CRITICAL, EMERGENCY, Event, Incident, OutboundMessage
+from escalation.models import CRITICAL, EMERGENCY, SMS, VOICE, Event, Incident, OutboundMessage
 
 
-def test_sos_alerts_beto_rosa_and_luis_at_once(text_faro, faro, people, transport):
+def texts_to(transport, phone: str) -> list[str]:
+    return [e.body for e in transport.sent if e.to == phone and e.channel == SMS]
+
+
+def calls_to(transport, phone: str) -> list[str]:
+    return [e.body for e in transport.sent if e.to == phone and e.channel == VOICE]
+
+
+def test_sos_texts_and_calls_beto_rosa_and_luis_at_once(text_faro, faro, people, transport):
     reply = text_faro(people["ana"], "S.O.S").get_data(as_text=True)
     assert "Estamos avisando a tu equipo" in reply
     assert "911" in reply
@@ -19,7 +27,9 @@ def test_sos_alerts_beto_rosa_and_luis_at_once(text_faro, faro, people, transpor
     assert (incident.kind, incident.severity, incident.status) == (EMERGENCY, CRITICAL, "open")
     assert re.fullmatch(r"\d{4}", incident.code)
     for who in ("beto", "rosa", "luis"):
-        [alert] = transport.to(people[who])
+        [alert] = texts_to(transport, people[who])
+        [call] = calls_to(transport, people[who])  # step one of an emergency: SMS + call
+        assert "Ana Lopez" in call and " ".join(incident.code) in call.replace(",", "")
         assert "Ana Lopez" in alert
         assert "CS Doctor Arroyo" in alert and "Doctor Arroyo" in alert
         assert f"ATIENDO {incident.code}" in alert
@@ -34,7 +44,7 @@ def test_the_timeline_says_what_happened(text_faro, faro, people):
     with faro.sessions() as session:
         kinds = [e.kind for e in session.scalars(select(Event).order_by(Event.id))]
     assert kinds[:2] == ["incident_opened", "alerted"]
-    assert kinds.count("sent") == 3
+    assert kinds.count("sent") == 6  # three texts and three calls
 
 
 def test_a_second_sos_joins_the_open_incident_without_a_new_flood(
@@ -46,7 +56,7 @@ def test_a_second_sos_joins_the_open_incident_without_a_new_flood(
     with faro.sessions() as session:
         assert len(session.scalars(select(Incident)).all()) == 1
         assert session.scalar(select(Event).where(Event.kind == "incident_repeated")) is not None
-    assert len(transport.sent) == 3
+    assert len(transport.sent) == 6  # step one once: three texts, three calls
 
 
 def test_nobody_covering_her_means_the_administrators_hear(database_url, transport):
@@ -65,7 +75,10 @@ def test_nobody_covering_her_means_the_administrators_hear(database_url, transpo
     headers = {"X-Twilio-Signature": signature(f"{PUBLIC_URL}/twilio/sms", params)}
     assert app.test_client().post("/twilio/sms", data=params, headers=headers).status_code == 200
     faro.dispatcher.wait_idle()
-    assert [e.to for e in transport.sent] == ["+528112345678"]
+    assert [(e.to, e.channel) for e in transport.sent] == [
+        ("+528112345678", SMS),
+        ("+528112345678", VOICE),
+    ]
     faro.close()
 
 

@@ -67,7 +67,7 @@ def test_a_retried_delivery_changes_nothing_and_gets_the_same_answer(
     assert first.get_data() == second.get_data()
     assert count(faro, InboundMessage) == 1
     assert count(faro, Incident) == 1
-    assert len(transport.sent) == 3  # Beto, Rosa, Luis: once each
+    assert len(transport.sent) == 6  # Beto, Rosa, Luis: a text and a call each, once
 
 
 def test_whatsapp_and_old_mobile_prefix_find_the_same_person(text_faro, faro, people):

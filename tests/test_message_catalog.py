@@ -28,6 +28,19 @@ LONGEST = {
     "example": "1234",
     "left": "23:59",
     "destination": "Matehuala, San Luis Potosi",
+    "again": True,
+    "code_spoken": "9, 9, 9, 9",
+    "phone": "+524881000003",
+    # Daily check-ins, trips, pauses, heartbeat (issue 3)
+    "time": "23:59",
+    "deadline": "23:59",
+    "eta": "31/12 23:59",
+    "until": "31/12/2026",
+    "next": "31/12 23:59",
+    "grace": 120,
+    "minutes": 14400,
+    "at": "31/12 23:59",
+    "was_paused": True,
 }
 
 

@@ -20,6 +20,7 @@ from bot.transports import Envelope, TransportError, TwilioTransport
 from escalation.db import utcnow
 from escalation.models import (
     SMS,
+    VOICE,
     WHATSAPP,
     Event,
     OutboundMessage,
@@ -323,24 +324,34 @@ def test_the_app_builds_the_twilio_transport_from_settings(faro):
     assert isinstance(faro.transport, TwilioTransport)
 
 
-def test_an_sos_reaches_twilio_as_three_alerts_each_with_its_status_callback(
+def test_an_sos_reaches_twilio_as_three_texts_and_three_calls_with_their_callbacks(
     text_faro, faro, people, twilio
 ):
     text_faro(people["ana"], "SOS")
     assert faro.dispatcher.wait_idle()
     rows = outbox(faro)
-    assert sorted(row.to_phone for row in rows) == sorted(
-        people[w] for w in ("beto", "rosa", "luis")
-    )
+    team = sorted(people[w] for w in ("beto", "rosa", "luis"))
+    texts = [row for row in rows if row.channel == SMS]
+    calls = [row for row in rows if row.channel == VOICE]
+    assert sorted(row.to_phone for row in texts) == team
+    assert sorted(row.to_phone for row in calls) == team
     forms = {form["To"]: form for form in twilio.messages()}
     assert len(twilio.messages()) == 3
     sids = twilio.sids()
-    for row in rows:
+    for row in texts:
         form = forms[row.to_phone]
         assert form["StatusCallback"] == f"{conftest.PUBLIC_URL}/twilio/status?id={row.id}"
         assert (form["From"], form["Body"]) == (SMS_FROM, row.body)
         assert row.provider_sid == sids[row.to_phone]
         assert (row.status, row.attempts, row.next_attempt_at) == ("sent", 1, None)
+    placed = {form["To"]: form for form in twilio.calls()}
+    assert len(twilio.calls()) == 3
+    for row in calls:
+        form = placed[row.to_phone]
+        voice = f"{conftest.PUBLIC_URL}/twilio/voice/{row.id}"
+        assert (form["From"], form["Url"], form["Method"]) == (SMS_FROM, voice, "POST")
+        assert form["StatusCallback"] == f"{voice}/status"
+        assert row.provider_sid.startswith("CA") and row.status == "sent"
     assert {r.auth for r in twilio.received} == {(ACCOUNT_SID, conftest.AUTH_TOKEN)}
 
 

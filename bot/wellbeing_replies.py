@@ -1,0 +1,28 @@
+"""The mental-health path: words of self-harm at any time, and the questionnaires' answers.
+
+Everything said here is health data. Replies to the intern are warm, short and always give
+the crisis line (templates/sms/SAFE_MESSAGING.md); responders hear only that support is
+needed, never what she wrote.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot import interpret as i
+from escalation.models import SELF_HARM
+
+if TYPE_CHECKING:
+    from bot.inbound import Conversation
+
+
+def on_self_harm(talk: Conversation, intent: i.Intent) -> str:
+    """Crisis line at once, and a self-harm incident to the mental-health contact."""
+    if talk.person.is_intern:
+        talk.open(SELF_HARM)
+    return talk.say("mh_crisis_line")
+
+
+HANDLERS = {
+    i.SELF_HARM: on_self_harm,
+}

@@ -1,0 +1,554 @@
+"""The escalation engine: whom an incident's steps reach, when, by which channel, and what
+happens when an alert cannot be delivered.
+
+Every unit of due work is claimed by a conditional UPDATE (proceed only on rowcount 1), with
+`FOR UPDATE SKIP LOCKED` on PostgreSQL so that concurrent schedulers pick different rows:
+- a due step: `next_step_at` (indexed) moves from the value we read to the next step's time,
+  and only while nobody has acknowledged or resolved the incident;
+- an acknowledgement left unresolved: `ack_check_at` (indexed) moves on, reminding the
+  acknowledger first and re-escalating 30 minutes later;
+- a failed alert: marked `claimed_by = FAILOVER_MARK` once its follow-up is decided.
+
+A step's stage is (step, repeats): steps 1..n of the policy, then repeats of step n, then the
+"final" stage n + 1 (everyone on the policy and the administrators, called and texted) which
+repeats at the last step's interval until someone acknowledges: the chain never goes quiet.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.messages import render
+from escalation.db import is_postgres
+from escalation.models import (
+    CRITICAL,
+    DURESS,
+    EMERGENCY,
+    HIGH,
+    MISSED_CHECKIN,
+    NORMAL,
+    NURSE,
+    PRIORITY_CRITICAL,
+    PRIORITY_NORMAL,
+    SELF_HARM,
+    SMS,
+    SUPERVISOR,
+    SUPPORT,
+    TRIP_OVERDUE,
+    UNREACHABLE,
+    VOICE,
+    WHATSAPP,
+    Event,
+    Incident,
+    OutboundMessage,
+    Person,
+)
+from escalation.policy import ADMINS, BUDDIES, PERSON_PREFIX, Step, load_policy
+from escalation.timeline import queue, record
+
+log = logging.getLogger(__name__)
+
+ALERT = "alert"
+SEVERITY = {
+    EMERGENCY: CRITICAL,
+    DURESS: CRITICAL,
+    MISSED_CHECKIN: HIGH,
+    UNREACHABLE: HIGH,
+    TRIP_OVERDUE: HIGH,
+    SELF_HARM: HIGH,
+    SUPPORT: NORMAL,
+}
+ALERT_TEMPLATE = {kind: f"alert_{kind}" for kind in SEVERITY}
+VOICE_TEMPLATE = {kind: f"voice_{kind}" for kind in SEVERITY}
+ACK_REMIND_AFTER = timedelta(hours=2)
+REESCALATE_AFTER = timedelta(minutes=30)
+# Failover: the next channel for the same person; WhatsApp only when it is configured.
+CHAIN = (SMS, WHATSAPP, VOICE)
+FAILOVER_MARK = "failover"
+# A failed alert older than this is history, not something to fail over any more.
+FAILOVER_WINDOW = timedelta(hours=1)
+FAILED_STATUSES = ("failed", "undelivered")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone an alert goes to: a person on the roster, or an administrator's phone."""
+
+    person: Person | None
+    phone: str
+
+    @property
+    def language(self) -> str:
+        return self.person.language if self.person else "es"
+
+
+def settings_admins(settings: Any) -> tuple[str, ...]:
+    return tuple(getattr(settings, "admin_phones", ()) or ())
+
+
+# --- who ----------------------------------------------------------------------------------------
+
+
+def covering(session: Session, intern: Person, role: str) -> list[Person]:
+    """The active people of `role` who cover `intern` (by unit, municipality or university)."""
+    query = select(Person).where(Person.role == role, Person.active.is_(True))
+    if role == NURSE:
+        if intern.unit_id is None:
+            return []
+        query = query.where(Person.unit_id == intern.unit_id)
+    elif role == SUPERVISOR:
+        municipality = intern.unit.municipality if intern.unit else None
+        if municipality is None:
+            return []
+        query = query.where(Person.municipality == municipality)
+    elif intern.university_id is None:
+        return []
+    else:
+        query = query.where(Person.university_id == intern.university_id)
+    return list(session.scalars(query.order_by(Person.id)))
+
+
+def recipients(
+    session: Session, intern: Person, targets: tuple[str, ...], admin_phones: tuple[str, ...]
+) -> list[Recipient]:
+    """Everyone `targets` names for `intern`, once each, never the intern herself."""
+    found: list[Recipient] = []
+    for target in targets:
+        if target == BUDDIES:
+            found += [Recipient(p, p.phone) for p in intern.buddies]
+        elif target == ADMINS:
+            found += [Recipient(None, phone) for phone in admin_phones]
+        elif target.startswith(PERSON_PREFIX):
+            phone = target[len(PERSON_PREFIX) :]
+            person = session.scalar(select(Person).where(Person.phone == phone))
+            found.append(Recipient(person, phone))
+        else:
+            found += [Recipient(p, p.phone) for p in covering(session, intern, target)]
+    unique: dict[str, Recipient] = {}
+    for r in found:
+        if r.phone != intern.phone and (r.person is None or r.person.active):
+            unique.setdefault(r.phone, r)
+    return list(unique.values())
+
+
+def channels_for(recipient: Recipient, channels: tuple[str, ...]) -> list[str]:
+    """A step's channels for one person: "sms" means her own text channel (SMS or WhatsApp)."""
+    text_channel = recipient.person.channel if recipient.person else SMS
+    mapped = [text_channel if c == SMS else c for c in channels]
+    return list(dict.fromkeys(mapped))
+
+
+# --- what ---------------------------------------------------------------------------------------
+
+
+def alert_facts(incident: Incident, intern: Person) -> dict[str, Any]:
+    unit = intern.unit
+    since = incident.opened_at.astimezone(ZoneInfo(intern.timezone)).strftime("%H:%M")
+    return {
+        **(incident.detail or {}),
+        "intern": intern.name,
+        "unit": unit.name if unit else "sin unidad",
+        "municipality": (unit.municipality if unit else None) or "sin municipio",
+        "since": since,
+        "code": incident.code,
+        "code_spoken": ", ".join(incident.code),
+    }
+
+
+def alert_body(
+    incident: Incident, intern: Person, language: str, channel: str = SMS, *, again: bool = False
+) -> str:
+    """The alert text, or for a call the words spoken (same facts, the code digit by digit)."""
+    facts = alert_facts(incident, intern)
+    if channel == VOICE:
+        return render(VOICE_TEMPLATE.get(incident.kind, "voice_emergency"), language, **facts)
+    template = ALERT_TEMPLATE.get(incident.kind, "alert_emergency")
+    return render(template, language, again=again, **facts)
+
+
+def priority_of(incident: Incident) -> int:
+    return PRIORITY_CRITICAL if incident.severity == CRITICAL else PRIORITY_NORMAL
+
+
+# --- when ---------------------------------------------------------------------------------------
+
+
+def stage_step(policy: list[Step], step: int) -> Step:
+    """Step `step` (1-based) of the policy; past the last, the final call to everyone."""
+    if step <= len(policy):
+        return policy[step - 1]
+    targets = [t for s in policy for t in s.targets] + [ADMINS]
+    last = policy[-1]
+    return Step(0, tuple(dict.fromkeys(targets)), (SMS, VOICE), last.repeat_every_minutes, 0)
+
+
+def following(policy: list[Step], step: int, repeats: int) -> tuple[int, int, int, bool]:
+    """The stage after (step, repeats): (step, repeats, minutes after this one, is a repeat)."""
+    n, last = len(policy), policy[-1]
+    if step < n:
+        return step + 1, 0, policy[step].after_minutes, False
+    if step == n and repeats < last.repeat_count:
+        return n, repeats + 1, last.repeat_every_minutes, True
+    if step == n:
+        return n + 1, 0, last.repeat_every_minutes, False
+    return n + 1, repeats + 1, last.repeat_every_minutes, True
+
+
+def next_due(policy: list[Step], step: int, repeats: int, due: datetime, now: datetime) -> datetime:
+    """When the stage after (step, repeats), taken as of `due`, is due.
+
+    A distinct step missed while the scheduler was down is still taken (at once); repeats of
+    the same people missed meanwhile collapse into one, not a burst of calls."""
+    *_, minutes, is_repeat = following(policy, step, repeats)
+    at = due + timedelta(minutes=minutes)
+    return now + timedelta(minutes=minutes) if is_repeat and at <= now else at
+
+
+def policy_for(session: Session, incident: Incident) -> list[Step]:
+    return load_policy(session, incident.intern.university_id, incident.kind)
+
+
+# --- alerting -----------------------------------------------------------------------------------
+
+
+def alert(
+    session: Session,
+    now: datetime,
+    incident: Incident,
+    step: Step,
+    admin_phones: tuple[str, ...],
+    *,
+    number: int = 1,
+    repeat: int = 0,
+) -> list[Recipient]:
+    """Queue one stage's alerts; when it names nobody, the administrators hear instead."""
+    intern = incident.intern
+    people = recipients(session, intern, step.targets, admin_phones)
+    if not people:
+        people = [Recipient(None, phone) for phone in admin_phones]
+    again = number > 1 or repeat > 0
+    for r in people:
+        for channel in channels_for(r, step.channels):
+            body = alert_body(incident, intern, r.language, channel, again=again)
+            queue(
+                session,
+                now,
+                kind=ALERT,
+                body=body,
+                person=r.person,
+                phone=r.phone,
+                channel=channel,
+                incident=incident,
+                priority=priority_of(incident),
+            )
+    record(
+        session,
+        now,
+        "alerted",
+        person=intern,
+        incident=incident,
+        step=number,
+        repeat=repeat,
+        to=[r.person.id if r.person else r.phone for r in people],
+        channels=list(step.channels),
+    )
+    return people
+
+
+def start(
+    session: Session, now: datetime, incident: Incident, admin_phones: tuple[str, ...]
+) -> None:
+    """Take step one of a new incident (in the transaction that opens it) and set the timer."""
+    policy = policy_for(session, incident)
+    incident.step, incident.repeats = 1, 0
+    incident.next_step_at = next_due(policy, 1, 0, now, now)
+    alert(session, now, incident, policy[0], admin_phones, number=1)
+
+
+def realert_step_one(
+    session: Session, now: datetime, incident: Incident, admin_phones: tuple[str, ...]
+) -> None:
+    alert(session, now, incident, policy_for(session, incident)[0], admin_phones, number=1)
+
+
+def _due_first(query, session: Session):
+    return query.with_for_update(skip_locked=True) if is_postgres(session) else query
+
+
+def handle_one_due_step(session: Session, now: datetime, settings: Any) -> bool:
+    """Take the next escalation step of one incident whose `next_step_at` has come."""
+    query = (
+        select(Incident)
+        .where(
+            Incident.next_step_at <= now,
+            Incident.acknowledged_at.is_(None),
+            Incident.resolved_at.is_(None),
+        )
+        .order_by(Incident.next_step_at)
+        .limit(1)
+    )
+    incident = session.scalar(_due_first(query, session))
+    if incident is None:
+        return False
+    if not advance(session, now, incident, settings_admins(settings)):
+        # Claimed elsewhere between our read and our update: the row is no longer ours.
+        log.info("escalation step of incident %s taken by another scheduler", incident.id)
+    return True
+
+
+def advance(
+    session: Session, now: datetime, incident: Incident, admin_phones: tuple[str, ...] = ()
+) -> bool:
+    """Take the incident's due step, once: claimed by moving `next_step_at` from the value we
+    read. Returns whether this call took it."""
+    due = incident.next_step_at
+    if due is None or due > now:
+        return False
+    policy = policy_for(session, incident)
+    step, repeats, *_ = following(policy, incident.step, incident.repeats)
+    claimed = session.execute(
+        update(Incident)
+        .where(
+            Incident.id == incident.id,
+            Incident.next_step_at == due,
+            Incident.acknowledged_at.is_(None),
+            Incident.resolved_at.is_(None),
+        )
+        .values(step=step, repeats=repeats, next_step_at=next_due(policy, step, repeats, due, now))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(incident)
+    if claimed != 1:
+        return False
+    alert(
+        session, now, incident, stage_step(policy, step), admin_phones, number=step, repeat=repeats
+    )
+    return True
+
+
+# --- acknowledged but not resolved --------------------------------------------------------------
+
+
+def handle_one_ack_check(session: Session, now: datetime, settings: Any) -> bool:
+    """An acknowledgement unresolved for 2 h reminds its holder; 30 min later, re-escalate."""
+    query = (
+        select(Incident)
+        .where(Incident.ack_check_at <= now, Incident.resolved_at.is_(None))
+        .order_by(Incident.ack_check_at)
+        .limit(1)
+    )
+    incident = session.scalar(_due_first(query, session))
+    if incident is None:
+        return False
+    due = incident.ack_check_at
+    remind = incident.ack_reminded_at is None and incident.acknowledged_at is not None
+    if remind:
+        values = {"ack_reminded_at": now, "ack_check_at": now + REESCALATE_AFTER}
+    else:  # reminded 30 minutes ago and still open: take it back and resume the steps
+        values = {
+            "acknowledged_at": None,
+            "acknowledged_by_id": None,
+            "ack_check_at": None,
+            "ack_reminded_at": None,
+            "next_step_at": now,
+        }
+    holder_id = incident.acknowledged_by_id
+    claimed = session.execute(
+        update(Incident)
+        .where(
+            Incident.id == incident.id,
+            Incident.ack_check_at == due,
+            Incident.resolved_at.is_(None),
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(incident)
+    if claimed == 1 and remind:
+        _remind_holder(session, now, incident)
+    elif claimed == 1:
+        record(session, now, "reescalated", incident=incident, person_id=holder_id)
+    return True
+
+
+def _remind_holder(session: Session, now: datetime, incident: Incident) -> None:
+    holder = (
+        session.get(Person, incident.acknowledged_by_id) if incident.acknowledged_by_id else None
+    )
+    phone = holder.phone if holder else acknowledged_phone(session, incident)
+    if phone is None:
+        return
+    intern = incident.intern
+    zone = ZoneInfo(holder.timezone if holder else intern.timezone)
+    body = render(
+        "ack_reminder",
+        holder.language if holder else "es",
+        code=incident.code,
+        intern=intern.name,
+        since=incident.acknowledged_at.astimezone(zone).strftime("%H:%M"),
+    )
+    queue(session, now, kind="ack_reminder", body=body, person=holder, phone=phone,
+          incident=incident)  # fmt: skip
+    record(session, now, "ack_reminded", person=holder, incident=incident, phone=phone)
+
+
+def acknowledged_phone(session: Session, incident: Incident) -> str | None:
+    """The phone the standing acknowledgement came from (an administrator has no roster row)."""
+    data = session.scalar(
+        select(Event.data)
+        .where(Event.incident_id == incident.id, Event.kind == "acknowledged")
+        .order_by(Event.id.desc())
+        .limit(1)
+    )
+    return (data or {}).get("phone")
+
+
+# --- failover -----------------------------------------------------------------------------------
+
+
+def handle_one_failed_alert(session: Session, now: datetime, settings: Any) -> bool:
+    """An alert whose sending failed for good (at dispatch) goes out by the next channel."""
+    query = (
+        select(OutboundMessage)
+        .join(Incident, Incident.id == OutboundMessage.incident_id)
+        .where(
+            Incident.resolved_at.is_(None),
+            Incident.acknowledged_at.is_(None),
+            OutboundMessage.kind == ALERT,
+            OutboundMessage.failed_at.is_not(None),
+            OutboundMessage.failed_at >= now - FAILOVER_WINDOW,
+            _not_failed_over(),
+        )
+        .order_by(OutboundMessage.id)
+        .limit(1)
+    )
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True, of=OutboundMessage)
+    message = session.scalar(query)
+    if message is None:
+        return False
+    fail_over(session, now, message, settings)
+    return True
+
+
+def _not_failed_over():
+    return or_(OutboundMessage.claimed_by.is_(None), OutboundMessage.claimed_by != FAILOVER_MARK)
+
+
+def fail_over(
+    session: Session, now: datetime, message: OutboundMessage, settings: Any = None
+) -> OutboundMessage | None:
+    """Send a failed alert to the same person by her next channel, at once (the step timer is
+    untouched). With no channel left, flag her for the administrators. Runs once per message:
+    the claim marks it."""
+    if message.kind != ALERT or message.incident_id is None:
+        return None
+    claimed = session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message.id, _not_failed_over())
+        .values(claimed_by=FAILOVER_MARK)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        return None
+    incident = session.get(Incident, message.incident_id)
+    if incident.resolved_at is not None or incident.acknowledged_at is not None:
+        return None
+    person = session.get(Person, message.person_id) if message.person_id else None
+    batch = _batch(session, message)
+    used = {m.channel for m in batch}
+    whatsapp = bool(getattr(settings, "twilio_whatsapp_from", ""))
+    later = CHAIN[CHAIN.index(message.channel) + 1 :] if message.channel in CHAIN else ()
+    options = [c for c in later if c not in used and (c != WHATSAPP or whatsapp)]
+    if not options:
+        if all(_failed(m) or m.id == message.id for m in batch):
+            flag_unreachable(session, now, incident, person, message.to_phone, settings)
+        return None
+    return _requeue(session, now, incident, message, person, options[0])
+
+
+def _requeue(session, now, incident, message, person, channel) -> OutboundMessage:
+    language = person.language if person else "es"
+    follow = queue(
+        session,
+        now,
+        kind=ALERT,
+        body=alert_body(incident, incident.intern, language, channel, again=True),
+        person=person,
+        phone=message.to_phone,
+        channel=channel,
+        incident=incident,
+        priority=message.priority,
+    )
+    follow.failover_of_id = message.id
+    record(
+        session,
+        now,
+        "failed_over",
+        person=person,
+        incident=incident,
+        message_id=message.id,
+        phone=message.to_phone,
+        from_channel=message.channel,
+        to_channel=channel,
+    )
+    return follow
+
+
+def _batch(session: Session, message: OutboundMessage) -> list[OutboundMessage]:
+    """The alerts of the same stage to the same phone: the stage's own rows (same instant as
+    the chain's first message) and the failovers that followed them."""
+    root = message
+    while root.failover_of_id is not None:
+        root = session.get(OutboundMessage, root.failover_of_id)
+    rows = list(
+        session.scalars(
+            select(OutboundMessage).where(
+                OutboundMessage.incident_id == message.incident_id,
+                OutboundMessage.kind == ALERT,
+                OutboundMessage.to_phone == message.to_phone,
+                OutboundMessage.created_at >= root.created_at,
+            )
+        )
+    )
+    ids = {m.id for m in rows if m.created_at == root.created_at}
+    grew = True
+    while grew:  # add the failover chains hanging off the stage's rows
+        more = {m.id for m in rows if m.failover_of_id in ids} - ids
+        ids |= more
+        grew = bool(more)
+    return [m for m in rows if m.id in ids]
+
+
+def _failed(message: OutboundMessage) -> bool:
+    return message.failed_at is not None or message.delivery_status in FAILED_STATUSES
+
+
+def flag_unreachable(
+    session: Session,
+    now: datetime,
+    incident: Incident,
+    person: Person | None,
+    phone: str,
+    settings: Any,
+) -> None:
+    """Every channel to this responder failed: mark her and tell the administrators."""
+    if person is not None and person.unreachable_since is None:
+        person.unreachable_since = now
+    record(session, now, "responder_unreachable", person=person, incident=incident, phone=phone)
+    log.error("responder %s unreachable on every channel (incident %s)", phone, incident.id)
+    name = person.name if person else phone
+    for admin in settings_admins(settings):
+        if admin == phone:
+            continue
+        body = render(
+            "responder_unreachable", "es", responder=name, phone=phone, code=incident.code
+        )
+        queue(session, now, kind="unreachable_notice", body=body, phone=admin, incident=incident)

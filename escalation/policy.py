@@ -1,0 +1,259 @@
+"""Escalation policies as data: per university and incident kind, ordered steps.
+
+A policy is JSON (a list of steps) stored in the `policy` table, one row per university and
+kind; a row without a university is the default for every university that has none of its
+own, and without any row the built-in DEFAULTS (DESIGN.md, "Escalation defaults") apply.
+
+A step says when (`after_minutes` since the previous step; the first step is at once), whom
+(`targets`: roles, `admins`, or `person:+52…`) and how (`channels`: sms, whatsapp, voice).
+The last step repeats every `repeat_every_minutes`, `repeat_count` times; after that the
+chain never goes quiet: everyone on the policy and the administrators are called, and called
+again at the same interval until somebody acknowledges.
+
+Everything is validated when saved or imported (`PolicyError` names the step and the field),
+so a bad policy is refused at the desk, never discovered at 3 a.m.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.phones import BadPhone, normalize_phone
+from escalation.db import utcnow
+from escalation.models import (
+    COORDINATOR,
+    DURESS,
+    EMERGENCY,
+    MENTAL_HEALTH,
+    MISSED_CHECKIN,
+    NURSE,
+    SELF_HARM,
+    SMS,
+    SUPERVISOR,
+    SUPPORT,
+    TRIP_OVERDUE,
+    UNREACHABLE,
+    VOICE,
+    WHATSAPP,
+    Policy,
+    University,
+)
+
+log = logging.getLogger(__name__)
+
+BUDDIES = "buddies"
+ADMINS = "admins"
+PERSON_PREFIX = "person:"
+TARGET_ROLES = (BUDDIES, NURSE, COORDINATOR, SUPERVISOR, MENTAL_HEALTH, ADMINS)
+STEP_CHANNELS = (SMS, WHATSAPP, VOICE)
+KINDS = (EMERGENCY, DURESS, MISSED_CHECKIN, UNREACHABLE, TRIP_OVERDUE, SELF_HARM, SUPPORT)
+STEP_KEYS = {"after_minutes", "targets", "channels", "repeat_every_minutes", "repeat_count"}
+MAX_STEPS = 10
+MAX_MINUTES = 7 * 24 * 60
+MAX_REPEATS = 50
+# Repeats this often are a flood of calls, not an escalation.
+MIN_REPEAT_MINUTES = 2
+
+
+class PolicyError(ValueError):
+    """A policy that cannot be saved; the message says which step and field, and why."""
+
+
+@dataclass(frozen=True)
+class Step:
+    after_minutes: int
+    targets: tuple[str, ...]
+    channels: tuple[str, ...]
+    repeat_every_minutes: int | None = None
+    repeat_count: int = 0
+
+
+def _step(after, targets, channels, every=None, count=0) -> dict[str, Any]:
+    step = {"after_minutes": after, "targets": list(targets), "channels": list(channels)}
+    if every is not None:
+        step |= {"repeat_every_minutes": every, "repeat_count": count}
+    return step
+
+
+_CRITICAL = [
+    _step(0, [BUDDIES, NURSE, COORDINATOR], [SMS, VOICE]),
+    _step(10, [SUPERVISOR], [VOICE]),
+    _step(10, [BUDDIES, NURSE, COORDINATOR, SUPERVISOR], [VOICE], every=10, count=3),
+]
+_MISSED = [
+    _step(0, [BUDDIES, NURSE], [SMS]),
+    _step(30, [COORDINATOR], [SMS, VOICE]),
+    _step(60, [SUPERVISOR], [SMS], every=30, count=3),
+]
+# DESIGN.md "Escalation defaults"; where the table names no channel, a text (SMS).
+DEFAULTS: dict[str, list[dict[str, Any]]] = {
+    EMERGENCY: _CRITICAL,
+    DURESS: _CRITICAL,
+    MISSED_CHECKIN: _MISSED,
+    UNREACHABLE: _MISSED,
+    TRIP_OVERDUE: [
+        _step(0, [BUDDIES, COORDINATOR], [SMS]),
+        _step(20, [SUPERVISOR], [VOICE], every=20, count=3),
+    ],
+    SELF_HARM: [
+        _step(0, [MENTAL_HEALTH], [SMS]),
+        _step(60, [COORDINATOR], [SMS], every=60, count=3),
+    ],
+    SUPPORT: [
+        _step(0, [BUDDIES, MENTAL_HEALTH], [SMS]),
+        _step(120, [COORDINATOR], [SMS], every=120, count=0),
+    ],
+}
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+def validate(kind: str, steps: Any) -> list[Step]:
+    """The steps of a policy for `kind`, or PolicyError saying what is wrong."""
+    if kind not in KINDS:
+        raise PolicyError(f"unknown incident kind {kind!r}; use one of: {', '.join(KINDS)}")
+    if not isinstance(steps, list) or not steps:
+        raise PolicyError(f"{kind}: a policy is a non-empty list of steps")
+    if len(steps) > MAX_STEPS:
+        raise PolicyError(f"{kind}: at most {MAX_STEPS} steps")
+    parsed = [_parse_step(kind, n, raw, last=n == len(steps)) for n, raw in enumerate(steps, 1)]
+    if parsed[0].after_minutes != 0:
+        raise PolicyError(f"{kind} step 1: after_minutes must be 0 (the first alert goes at once)")
+    return parsed
+
+
+def _parse_step(kind: str, n: int, raw: Any, *, last: bool) -> Step:
+    where = f"{kind} step {n}"
+    if not isinstance(raw, dict):
+        raise PolicyError(f"{where}: a step is an object with after_minutes, targets, channels")
+    unknown = sorted(set(raw) - STEP_KEYS)
+    if unknown:
+        raise PolicyError(f"{where}: unknown field(s) {', '.join(unknown)}")
+    low = 0 if n == 1 else 1
+    after = _minutes(where, "after_minutes", raw.get("after_minutes"), low, MAX_MINUTES)
+    targets = tuple(_target(where, t) for t in _list(where, "targets", raw.get("targets")))
+    channels = tuple(_list(where, "channels", raw.get("channels")))
+    for channel in channels:
+        if channel not in STEP_CHANNELS:
+            raise PolicyError(
+                f"{where}: channel {channel!r} is not one of {', '.join(STEP_CHANNELS)}"
+            )
+    _no_duplicates(where, "targets", targets)
+    _no_duplicates(where, "channels", channels)
+    if not last:
+        if "repeat_every_minutes" in raw or "repeat_count" in raw:
+            raise PolicyError(f"{where}: only the last step repeats")
+        return Step(after, targets, channels)
+    every = _minutes(
+        where, "repeat_every_minutes", raw.get("repeat_every_minutes"), MIN_REPEAT_MINUTES,
+        MAX_MINUTES,
+    )  # fmt: skip
+    count = _minutes(where, "repeat_count", raw.get("repeat_count", 0), 0, MAX_REPEATS)
+    return Step(after, targets, channels, every, count)
+
+
+def _minutes(where: str, field: str, value: Any, low: int, high: int) -> int:
+    if value is None:
+        raise PolicyError(f"{where}: {field} is required")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PolicyError(f"{where}: {field} must be a whole number, not {value!r}")
+    if not low <= value <= high:
+        raise PolicyError(f"{where}: {field}={value} is out of range ({low}..{high})")
+    return value
+
+
+def _list(where: str, field: str, value: Any) -> list[str]:
+    if not isinstance(value, list) or not value:
+        raise PolicyError(f"{where}: {field} must be a non-empty list")
+    if not all(isinstance(v, str) for v in value):
+        raise PolicyError(f"{where}: every item of {field} must be text")
+    return [v.strip() for v in value]
+
+
+def _target(where: str, target: str) -> str:
+    if target.lower().startswith(PERSON_PREFIX):
+        raw = target[len(PERSON_PREFIX) :]
+        try:
+            return PERSON_PREFIX + normalize_phone(raw)
+        except BadPhone:
+            raise PolicyError(f"{where}: {target!r} is not a valid phone number") from None
+    if target not in TARGET_ROLES:
+        raise PolicyError(
+            f"{where}: target {target!r} is not one of {', '.join(TARGET_ROLES)} or person:+52…"
+        )
+    return target
+
+
+def _no_duplicates(where: str, field: str, values: tuple[str, ...]) -> None:
+    if len(set(values)) != len(values):
+        raise PolicyError(f"{where}: {field} lists the same entry twice")
+
+
+def to_json(steps: list[Step]) -> list[dict[str, Any]]:
+    return [
+        _step(s.after_minutes, s.targets, s.channels, s.repeat_every_minutes, s.repeat_count)
+        if s.repeat_every_minutes is not None
+        else _step(s.after_minutes, s.targets, s.channels)
+        for s in steps
+    ]
+
+
+# --- storage ---------------------------------------------------------------------------------
+
+
+def save_policy(session: Session, university: University | None, kind: str, steps: Any) -> Policy:
+    """Validate and store the policy of `university` (None: the default) for `kind`."""
+    parsed = validate(kind, steps)
+    university_id = university.id if university is not None else None
+    row = _row(session, university_id, kind)
+    if row is None:
+        row = Policy(university_id=university_id, kind=kind, steps=to_json(parsed))
+        session.add(row)
+    else:
+        row.steps = to_json(parsed)
+        row.updated_at = utcnow()
+    session.flush()
+    return row
+
+
+def import_policies(session: Session, document: Any) -> list[Policy]:
+    """Import `{"university": name or null, "policies": {kind: [steps]}}`; all or nothing."""
+    if not isinstance(document, dict) or not isinstance(document.get("policies"), dict):
+        raise PolicyError('a policy file is {"university": …, "policies": {kind: [steps]}}')
+    university = None
+    if document.get("university"):
+        name = str(document["university"])
+        university = session.scalar(select(University).where(University.name == name))
+        if university is None:
+            raise PolicyError(f"unknown university {name!r}")
+    checked = {kind: validate(kind, steps) for kind, steps in document["policies"].items()}
+    return [save_policy(session, university, k, to_json(s)) for k, s in checked.items()]
+
+
+def load_policy(session: Session, university_id: int | None, kind: str) -> list[Step]:
+    """The steps for `kind` at `university_id`: its own policy, else the default row, else
+    DEFAULTS. A stored row that no longer validates is logged and skipped, never fatal."""
+    for candidate in (university_id, None) if university_id is not None else (None,):
+        row = _row(session, candidate, kind)
+        if row is None:
+            continue
+        try:
+            return validate(kind, row.steps)
+        except PolicyError as exc:
+            log.error("stored policy %s is invalid, using the next one: %s", row.id, exc)
+    return validate(kind, DEFAULTS[kind])
+
+
+def _row(session: Session, university_id: int | None, kind: str) -> Policy | None:
+    university = (
+        Policy.university_id.is_(None)
+        if university_id is None
+        else Policy.university_id == university_id
+    )
+    return session.scalar(select(Policy).where(university, Policy.kind == kind).limit(1))

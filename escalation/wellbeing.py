@@ -1,0 +1,351 @@
+"""Mental-health check-ins: the daily mood, the weekly PHQ-2, item 9, and the offer of a call.
+
+Plain functions of `(session, now, …)`. A question is one `Question` row and one text; an
+intern has at most one open question at a time, so a digit she sends answers exactly that
+question (the question says which scale). Unanswered questions expire after 24 h and are
+recorded as not answered, never as 0. Scores are health data: they stay in these rows and
+in events on the intern's own timeline, never in a responder's alert.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from bot.messages import render
+from escalation.db import is_postgres
+from escalation.incidents import open_incident, open_incident_of
+from escalation.models import (
+    CALL_OFFER,
+    MOOD,
+    PHQ2_1,
+    PHQ2_2,
+    PHQ9_9,
+    SELF_HARM,
+    SUPPORT,
+    Person,
+    Question,
+    University,
+)
+from escalation.schedule import local_day, ping_instant
+from escalation.timeline import queue, record
+
+EXPIRE_AFTER = timedelta(hours=24)
+PHQ2_POSITIVE = 3  # total of the two items, 0..6 (Kroenke et al. 2003)
+LOW_MOOD = (1, 2)
+LOW_MOOD_DAYS = 3
+MOOD_WINDOW = timedelta(days=14)
+MOOD_DROP = 2
+# What the interpreter expects while each kind of question is open.
+SCALE = {MOOD: "mood", PHQ2_1: "phq", PHQ2_2: "phq", PHQ9_9: "phq", CALL_OFFER: "yesno"}
+TEMPLATE = {
+    MOOD: "mh_mood_question",
+    PHQ2_1: "mh_phq2_1",
+    PHQ2_2: "mh_phq2_2",
+    PHQ9_9: "mh_phq9_9",
+    CALL_OFFER: "mh_call_offer",
+}
+
+
+def open_question(session: Session, intern: Person, now: datetime) -> Question | None:
+    """The question waiting for this intern's answer, if any."""
+    return session.scalar(
+        select(Question)
+        .where(
+            Question.intern_id == intern.id,
+            Question.answered_at.is_(None),
+            Question.expired_at.is_(None),
+            Question.expires_at > now,
+        )
+        .order_by(Question.asked_at.desc())
+        .limit(1)
+    )
+
+
+def ask(session: Session, now: datetime, intern: Person, kind: str) -> tuple[Question, str]:
+    """Record a new question (closing any other open one) and return it with its text.
+
+    The caller sends the text: as the TwiML reply when it answers her message, through the
+    outbox otherwise (`ask_by_text`)."""
+    for earlier in session.scalars(
+        select(Question).where(
+            Question.intern_id == intern.id,
+            Question.answered_at.is_(None),
+            Question.expired_at.is_(None),
+        )
+    ):
+        _expire(session, now, earlier, reason="superseded")
+    today = local_day(now, intern.timezone)
+    question = session.scalar(
+        select(Question).where(
+            Question.intern_id == intern.id, Question.kind == kind, Question.local_date == today
+        )
+    )
+    if question is None:  # one row per kind and day; asked again the same day, it reopens
+        question = Question(intern_id=intern.id, kind=kind, local_date=today)
+        session.add(question)
+    question.asked_at, question.expires_at = now, now + EXPIRE_AFTER
+    question.answered_at = question.expired_at = question.answer = None
+    session.flush()
+    record(session, now, "question_asked", person=intern, question=kind)
+    return question, render(TEMPLATE[kind], intern.language, name=intern.first_name)
+
+
+def ask_by_text(session: Session, now: datetime, intern: Person, kind: str) -> Question:
+    question, text = ask(session, now, intern, kind)
+    queue(session, now, kind=f"question_{kind}", body=text, person=intern)
+    return question
+
+
+def _expire(session: Session, now: datetime, question: Question, *, reason: str) -> None:
+    question.expired_at = now
+    question.expires_at = None
+    record(
+        session,
+        now,
+        "question_unanswered",
+        person_id=question.intern_id,
+        question=question.kind,
+        reason=reason,
+    )
+
+
+# --- answers ---------------------------------------------------------------------------------
+
+
+def answer(
+    session: Session, now: datetime, intern: Person, question: Question, value: int, admin_phones=()
+) -> str:
+    """Record `value` for `question` and return what we say next (the next question, or thanks)."""
+    question.answer = value
+    question.answered_at = now
+    question.expires_at = None
+    record(session, now, "question_answered", person=intern, question=question.kind, answer=value)
+    follow = _FOLLOW_UP[question.kind]
+    return follow(session, now, intern, question, tuple(admin_phones))
+
+
+def _after_mood(session, now, intern, question, admin_phones) -> str:
+    if low_mood(session, intern, now):
+        record(session, now, "mood_low", person=intern)
+        return ask(session, now, intern, CALL_OFFER)[1]
+    return render("mh_mood_thanks", intern.language, name=intern.first_name)
+
+
+def _after_phq2_1(session, now, intern, question, admin_phones) -> str:
+    return ask(session, now, intern, PHQ2_2)[1]
+
+
+def _after_phq2_2(session, now, intern, question, admin_phones) -> str:
+    first = session.scalar(
+        select(Question.answer).where(
+            Question.intern_id == intern.id,
+            Question.kind == PHQ2_1,
+            Question.local_date == question.local_date,
+        )
+    )
+    total = (first or 0) + question.answer
+    record(session, now, "phq2_scored", person=intern, total=total, complete=first is not None)
+    if total >= PHQ2_POSITIVE:
+        # Item 9 first: whether she has thought of hurting herself matters most; the offer of
+        # a call follows its answer.
+        return ask(session, now, intern, PHQ9_9)[1]
+    return render("mh_phq_thanks", intern.language, name=intern.first_name)
+
+
+def _after_phq9_9(session, now, intern, question, admin_phones) -> str:
+    if question.answer > 0:
+        open_incident(session, now, intern, SELF_HARM, admin_phones=admin_phones)
+        return render("mh_crisis_line", intern.language, name=intern.first_name)
+    return ask(session, now, intern, CALL_OFFER)[1]
+
+
+def _after_call_offer(session, now, intern, question, admin_phones) -> str:
+    if question.answer == 1:
+        open_incident(session, now, intern, SUPPORT, admin_phones=admin_phones)
+        return render("mh_call_yes", intern.language, name=intern.first_name)
+    return render("mh_call_no", intern.language, name=intern.first_name)
+
+
+_FOLLOW_UP = {
+    MOOD: _after_mood,
+    PHQ2_1: _after_phq2_1,
+    PHQ2_2: _after_phq2_2,
+    PHQ9_9: _after_phq9_9,
+    CALL_OFFER: _after_call_offer,
+}
+
+
+def low_mood(session: Session, intern: Person, now: datetime) -> bool:
+    """Three answered days in a row at 1–2, or today 2+ below her own two-week average."""
+    rows = session.execute(
+        select(Question.local_date, Question.answer)
+        .where(
+            Question.intern_id == intern.id,
+            Question.kind == MOOD,
+            Question.answer.is_not(None),
+            Question.asked_at >= now - MOOD_WINDOW,
+        )
+        .order_by(Question.local_date.desc())
+    ).all()
+    if not rows:
+        return False
+    return _three_low_days(rows) or _dropped(rows)
+
+
+def _three_low_days(rows: list[tuple[date, int]]) -> bool:
+    recent = rows[:LOW_MOOD_DAYS]
+    if len(recent) < LOW_MOOD_DAYS or any(value not in LOW_MOOD for _day, value in recent):
+        return False
+    return (recent[0][0] - recent[-1][0]).days == LOW_MOOD_DAYS - 1  # consecutive days
+
+
+def _dropped(rows: list[tuple[date, int]]) -> bool:
+    today, earlier = rows[0][1], [value for _day, value in rows[1:]]
+    if len(earlier) < 3:  # too little history for an average to mean anything
+        return False
+    return sum(earlier) / len(earlier) - today >= MOOD_DROP
+
+
+# --- what the daily check-in triggers --------------------------------------------------------
+
+
+def after_checkin(session: Session, now: datetime, intern: Person) -> Question | None:
+    """The daily mood question, as its own text right after a check-in is answered: on by
+    default, at most once a day, not on PHQ-2 days, not while another question is open or a
+    self-harm incident is open."""
+    university = session.get(University, intern.university_id) if intern.university_id else None
+    if university is not None and not university.mood_enabled:
+        return None
+    today = local_day(now, intern.timezone)
+    if today.isoweekday() == _phq_weekday(university) or _busy(session, intern, now):
+        return None
+    asked = session.scalar(
+        select(func.count()).where(
+            Question.intern_id == intern.id, Question.kind == MOOD, Question.local_date == today
+        )
+    )
+    return None if asked else ask_by_text(session, now, intern, MOOD)
+
+
+def _busy(session: Session, intern: Person, now: datetime) -> bool:
+    return (
+        open_question(session, intern, now) is not None
+        or open_incident_of(session, intern, SELF_HARM) is not None
+    )
+
+
+def _phq_weekday(university: University | None) -> int:
+    return university.phq_weekday if university is not None else 7
+
+
+# --- tick steps ------------------------------------------------------------------------------
+
+
+def next_phq(intern: Person, university: University | None, after: datetime) -> datetime:
+    """The next weekly PHQ-2 instant (the university's weekday and local time) after `after`."""
+    weekday = _phq_weekday(university)
+    at = university.phq_time if university is not None else "19:00"
+    day = local_day(after, intern.timezone)
+    for offset in range(8):
+        candidate_day = day + timedelta(days=offset)
+        if candidate_day.isoweekday() != weekday:
+            continue
+        instant = ping_instant(candidate_day, at, intern.timezone)
+        if instant > after:
+            return instant
+    return ping_instant(day + timedelta(days=7), at, intern.timezone)
+
+
+def _first_due(session: Session, query):
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True)
+    return session.scalar(query.limit(1))
+
+
+def handle_one_unscheduled_phq(session: Session, now: datetime, settings: Any) -> bool:
+    """Give an active intern with no weekly questionnaire date her next one."""
+    intern = _first_due(
+        session,
+        select(Person).where(
+            Person.role == "intern", Person.active.is_(True), Person.next_phq_at.is_(None)
+        ),
+    )
+    if intern is None:
+        return False
+    university = session.get(University, intern.university_id) if intern.university_id else None
+    session.execute(
+        update(Person)
+        .where(Person.id == intern.id, Person.next_phq_at.is_(None))
+        .values(next_phq_at=next_phq(intern, university, now))
+    )
+    return True
+
+
+def handle_one_due_phq(session: Session, now: datetime, settings: Any) -> bool:
+    """Send one due weekly PHQ-2 (its first question); claimed by moving next_phq_at on."""
+    intern = _first_due(
+        session,
+        select(Person).where(Person.next_phq_at <= now).order_by(Person.next_phq_at),
+    )
+    if intern is None:
+        return False
+    university = session.get(University, intern.university_id) if intern.university_id else None
+    due = intern.next_phq_at
+    claimed = session.execute(
+        update(Person)
+        .where(Person.id == intern.id, Person.next_phq_at == due)
+        .values(next_phq_at=next_phq(intern, university, max(now, due)))
+    ).rowcount
+    if claimed != 1:
+        return True
+    session.refresh(intern)
+    if now - due > EXPIRE_AFTER:
+        record(
+            session,
+            now,
+            "questionnaire_skipped",
+            person=intern,
+            reason="scheduler_down",
+            due=due.isoformat(),
+        )
+    elif not intern.active or _paused(intern, now) or _busy(session, intern, now):
+        record(session, now, "questionnaire_skipped", person=intern, reason="paused_or_busy")
+    else:
+        ask_by_text(session, now, intern, PHQ2_1)
+    return True
+
+
+def _paused(intern: Person, now: datetime) -> bool:
+    return intern.paused_until is not None and local_day(now, intern.timezone) < intern.paused_until
+
+
+def handle_one_expired_question(session: Session, now: datetime, settings: Any) -> bool:
+    question = _first_due(
+        session,
+        select(Question).where(Question.expires_at <= now).order_by(Question.expires_at),
+    )
+    if question is None:
+        return False
+    claimed = session.execute(
+        update(Question)
+        .where(
+            Question.id == question.id,
+            Question.expires_at.is_not(None),
+            Question.answered_at.is_(None),
+        )
+        .values(expires_at=None, expired_at=now)
+    ).rowcount
+    if claimed == 1:
+        record(
+            session,
+            now,
+            "question_unanswered",
+            person_id=question.intern_id,
+            question=question.kind,
+            reason="expired",
+        )
+    return True

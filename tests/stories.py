@@ -1,0 +1,64 @@
+"""Small helpers for the check-in stories: frozen-time passes and texts, and what they left."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+
+from sqlalchemy import select
+
+from bot.inbound import receive
+from escalation.models import CheckIn, Event, Incident, OutboundMessage, Person
+from tests.conftest import at
+
+_sids = itertools.count(1)
+
+
+def tick(faro, when: str | datetime) -> dict[str, int]:
+    """One scheduler pass (and the outbox) as of `when` (ISO text with offset, or an instant)."""
+    return faro.run_pass(at(when) if isinstance(when, str) else when)
+
+
+def text(faro, phone: str, body: str, when: str) -> str | None:
+    """The intern texts Faro at a frozen instant (what the webhook does, without the clock)."""
+    result = receive(
+        faro.sessions, at(when), sid=f"SMstory{next(_sids):026d}", from_address=phone, body=body
+    )
+    faro.dispatch(at(when))
+    return result.reply
+
+
+def rows(faro, model, *where):
+    with faro.sessions() as session:
+        return list(session.scalars(select(model).where(*where).order_by(model.id)))
+
+
+def events(faro, kind: str) -> list[Event]:
+    return rows(faro, Event, Event.kind == kind)
+
+
+def checkins(faro) -> list[CheckIn]:
+    return rows(faro, CheckIn)
+
+
+def incidents(faro, kind: str | None = None) -> list[Incident]:
+    return rows(faro, Incident, *([Incident.kind == kind] if kind else []))
+
+
+def outbox(faro, kind: str | None = None) -> list[OutboundMessage]:
+    return rows(faro, OutboundMessage, *([OutboundMessage.kind == kind] if kind else []))
+
+
+def person(faro, phone: str) -> Person:
+    return rows(faro, Person, Person.phone == phone)[0]
+
+
+def update_person(faro, phone: str, **values) -> None:
+    with faro.sessions() as session, session.begin():
+        target = session.scalar(select(Person).where(Person.phone == phone))
+        for name, value in values.items():
+            setattr(target, name, value)
+
+
+def sms_to(transport, phone: str) -> list[str]:
+    return [e.body for e in transport.sent if e.to == phone and e.channel in ("sms", "whatsapp")]
