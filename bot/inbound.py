@@ -170,8 +170,9 @@ class Conversation:
     def answer(self) -> str | None:
         context = i.Context(
             intern=self.person.is_intern,
-            # Buddies are interns too: their own bare OK is their check-in; a code makes an ack.
-            responder=not self.person.is_intern,
+            # A buddy is an intern too: she is a responder while she has an alert open to
+            # answer (then `OK 4821` acknowledges); her bare `OK` stays her own check-in.
+            responder=not self.person.is_intern or bool(self.cases),
             duress_word=self.person.duress_word,
             today=local_date(self.person, self.now),
         )

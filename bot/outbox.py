@@ -15,12 +15,14 @@ import socket
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.transports import Envelope, TransportError
 from escalation.db import is_postgres, transaction
+from escalation.delivery import on_delivery_failed
 from escalation.models import OutboundMessage
 from escalation.timeline import record
 
@@ -82,6 +84,7 @@ def handle_one_outbound(
     now: datetime,
     worker: str,
     callback_url: Callable[[int], str | None] = lambda _id: None,
+    settings: Any = None,
 ) -> bool:
     """Send one due message. Returns whether there was one to send."""
     with transaction(sessions) as session:
@@ -101,12 +104,11 @@ def handle_one_outbound(
     try:
         provider_id = transport.send(envelope)
     except TransportError as exc:
-        _failed(sessions, now, envelope, attempts, exc, worker)
+        _failed(sessions, now, envelope, attempts, exc, settings)
     except Exception as exc:  # a bug or an SDK surprise must not lose the message: retry it
         log.exception("transport crashed on message %s", envelope.id)
-        _failed(
-            sessions, now, envelope, attempts, TransportError(f"transport crashed: {exc!r}"), worker
-        )
+        crash = TransportError(f"transport crashed: {exc!r}")
+        _failed(sessions, now, envelope, attempts, crash, settings)
     else:
         _sent(sessions, now, envelope.id, provider_id, worker)
     return True
@@ -124,7 +126,7 @@ def _sent(sessions, now: datetime, message_id: int, provider_id: str, worker: st
 
 
 def _failed(
-    sessions, now: datetime, envelope: Envelope, attempts: int, exc: TransportError, worker: str
+    sessions, now: datetime, envelope: Envelope, attempts: int, exc: TransportError, settings
 ) -> None:
     final = exc.permanent or attempts >= MAX_ATTEMPTS
     with transaction(sessions) as session:
@@ -144,6 +146,9 @@ def _failed(
                 reason=exc.reason[:200],
             )
             log.error("message %s to %s failed for good: %s", envelope.id, envelope.to, exc.reason)
+            # What the failure means (another channel, an incident, a flag) is the domain's
+            # call, committed with the failure itself.
+            on_delivery_failed(session, now, message, settings)
         else:
             message.next_attempt_at = now + backoff(attempts)
             log.warning(
@@ -169,14 +174,14 @@ def dispatch_due(
     *,
     clock: Callable[[], datetime],
     callback_url: Callable[[int], str | None] = lambda _id: None,
+    settings: Any = None,
     limit: int = 100_000,
 ) -> int:
     """Send due messages until none is left (or `limit`); returns how many were handled."""
     worker = worker_name()
     count = 0
-    while count < limit and handle_one_outbound(
-        sessions, transport, now=clock(), worker=worker, callback_url=callback_url
-    ):
+    options = {"worker": worker, "callback_url": callback_url, "settings": settings}
+    while count < limit and handle_one_outbound(sessions, transport, now=clock(), **options):
         count += 1
     return count
 

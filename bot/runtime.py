@@ -34,7 +34,11 @@ class Faro:
     def dispatch(self, now: datetime | None = None) -> int:
         clock = utcnow if now is None else (lambda: now)
         return dispatch_due(
-            self.sessions, self.transport, clock=clock, callback_url=self.callback_url
+            self.sessions,
+            self.transport,
+            clock=clock,
+            callback_url=self.callback_url,
+            settings=self.settings,
         )
 
     def run_pass(self, now: datetime | None = None) -> dict[str, int]:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.messages import render
-from escalation.db import is_postgres, utcnow
+from escalation.db import is_postgres
 from escalation.incidents import open_incident, open_incident_of, resolve
 from escalation.models import (
     INTERN,
@@ -397,7 +397,6 @@ def _iso(instant: datetime | None) -> str | None:
 
 # --- A ping that could not be delivered ------------------------------------------------------
 
-FAILED_STATUSES = ("failed", "undelivered")
 FOLLOWED_KINDS = (PING, REMINDER)
 
 
@@ -406,14 +405,12 @@ def follow_up_failed(session: Session, now: datetime, message: OutboundMessage) 
     same text at once on her other channel (WhatsApp → SMS always; SMS → WhatsApp when she
     has written to us on WhatsApp); when that fails too, or there is none, her check-in's
     deadline moves to now and the deadline step opens an *unreachable* incident (nurse and
-    buddies) instead of waiting for the deadline. Safe to call twice for one message.
-
-    Only adds rows and sets attributes (no savepoint, no flush), so it may run inside a
-    flush hook; see `_follow_failed_pings`."""
+    buddies) instead of waiting for the deadline. Safe to call twice for one message (the
+    outbox and the status webhook may both report one failure)."""
     if message.kind not in FOLLOWED_KINDS or message.person_id is None:
         return
     followed = session.info.setdefault("followed_up_messages", set())
-    if message.id in followed:  # both the webhook and the flush hook saw this failure
+    if message.id in followed:  # already followed up in this transaction
         return
     followed.add(message.id)
     intern = session.get(Person, message.person_id)
@@ -465,29 +462,3 @@ def _failover_exists(session: Session, message: OutboundMessage) -> bool:
         )
         is not None
     )
-
-
-def _newly_failed(message: OutboundMessage) -> datetime | None:
-    """When this flush is the one that marks the message failed (at send or by callback)."""
-    state = inspect(message)
-    failed = state.attrs.failed_at.history
-    if failed.added and failed.added[0] is not None and not any(failed.deleted):
-        return failed.added[0]
-    status = state.attrs.delivery_status.history
-    newly = status.added and status.added[0] in FAILED_STATUSES
-    if newly and not any(s in FAILED_STATUSES for s in status.deleted if s):
-        return message.delivery_updated_at or message.failed_at or utcnow()
-    return None
-
-
-@event.listens_for(Session, "before_flush")
-def _follow_failed_pings(session: Session, _context, _instances) -> None:
-    """The outbox (bot/outbox.py) and the status webhook (bot/webhook.py) record failures
-    without knowing what a message was for; this follows up failed pings and reminders in
-    their transaction. If they come to call escalation.delivery.on_delivery_failed
-    themselves, this hook can go (the follow-up is idempotent meanwhile)."""
-    for message in list(session.dirty):
-        if isinstance(message, OutboundMessage) and message.kind in FOLLOWED_KINDS:
-            failed_at = _newly_failed(message)
-            if failed_at is not None:
-                follow_up_failed(session, failed_at, message)

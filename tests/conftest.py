@@ -134,8 +134,11 @@ class RecordingTransport:
     def __init__(self) -> None:
         self.sent = []
         self.failures = []  # TransportErrors to raise, in order, before succeeding
+        self.failing = {}  # phone -> TransportError raised for every message to it
 
     def send(self, envelope) -> str:
+        if envelope.to in self.failing:
+            raise self.failing[envelope.to]
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append(envelope)

@@ -107,12 +107,6 @@ def test_with_two_open_incidents_a_plain_ok_asks_which(faro, people, text_faro, 
     assert f"Ya tienes el caso {anas.code}" in reply(text_faro, people["rosa"], "ok")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/inbound.py builds the interpret Context with responder=False for every intern, "
-    "so a buddy's `OK <code>` reads as her check-in and a bare ATIENDO is not understood "
-    "(ATIENDO <code> works); see the report",
-)
 def test_a_buddy_acknowledges_with_ok_and_the_code(faro, people, text_faro, clock):
     case = open_for(faro, people["ana"], MISSED_CHECKIN, T0)
     other = open_for(faro, people["ana"], SUPPORT, T0 + timedelta(minutes=1))

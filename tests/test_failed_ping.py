@@ -8,9 +8,8 @@ from sqlalchemy import select
 
 from bot.transports import TransportError
 from escalation.checkins import PING
-from escalation.db import transaction
 from escalation.models import SMS, UNREACHABLE, WHATSAPP, OutboundMessage
-from tests.conftest import at
+from tests.conftest import PUBLIC_URL, signature
 from tests.stories import events, incidents, outbox, sms_to, text, tick, update_person
 
 
@@ -70,15 +69,16 @@ def test_a_failover_that_fails_too_means_unreachable(faro, people, transport):
     assert [i.kind for i in incidents(faro)] == [UNREACHABLE]
 
 
-def test_an_undelivered_status_callback_is_followed_up_too(faro, people, transport):
+def test_an_undelivered_status_callback_is_followed_up_too(faro, people, transport, client):
     only_ana(faro, people, channel=WHATSAPP)
     tick(faro, "2026-11-24T08:00:00-06:00")
-    with transaction(faro.sessions) as session:  # what the status webhook writes
+    with faro.sessions() as session:
         message = session.scalar(select(OutboundMessage).where(OutboundMessage.kind == PING))
-        message.delivery_status = "undelivered"
-        message.delivery_updated_at = at("2026-11-24T08:00:30-06:00")
-        message.error_code = "63016"
-    faro.dispatch(at("2026-11-24T08:00:30-06:00"))
+    path = f"/twilio/status?id={message.id}"
+    params = {"MessageSid": "SM" + "7" * 32, "MessageStatus": "undelivered", "ErrorCode": "63016"}
+    headers = {"X-Twilio-Signature": signature(PUBLIC_URL + path, params)}
+    assert client.post(path, data=params, headers=headers).status_code == 200
+    faro.dispatch()
     assert [e.channel for e in transport.sent] == [WHATSAPP, SMS]
 
 
