@@ -24,8 +24,9 @@ from bot.phones import BadPhone, split_address
 from escalation.checkins import local_date
 from escalation.db import transaction
 from escalation.incidents import open_incident, open_incidents_alerted_to
-from escalation.models import InboundMessage, Incident, Person
+from escalation.models import InboundMessage, Incident, Person, Question
 from escalation.timeline import queue, record
+from escalation.wellbeing import SCALE, open_question
 
 log = logging.getLogger(__name__)
 
@@ -174,12 +175,18 @@ class Conversation:
             # answer (then `OK 4821` acknowledges); her bare `OK` stays her own check-in.
             responder=not self.person.is_intern or bool(self.cases),
             duress_word=self.person.duress_word,
+            question=SCALE[self.question.kind] if self.question else None,
             today=local_date(self.person, self.now),
         )
         intent = i.interpret(self.message.body, context)
         self.message.intent = intent.kind
         handler = HANDLERS.get(intent.kind)
         return handler(self, intent) if handler else self.on_unknown(intent)
+
+    @cached_property
+    def question(self) -> Question | None:
+        """The mental-health question waiting for her answer: a digit answers it."""
+        return open_question(self.session, self.person, self.now) if self.person.is_intern else None
 
     @cached_property
     def cases(self) -> list[Incident]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot import interpret as i
-from escalation import pauses, trips
+from escalation import pauses, trips, wellbeing
 from escalation.checkins import (
     SCHEDULE_NOW,
     all_clear,
@@ -39,9 +39,9 @@ def on_ok(talk: Conversation, intent: i.Intent) -> str | None:
 
         return on_ack(talk, intent)
     record_fine(talk.session, talk.now, talk.person, message_id=talk.message.id)
-    if all_clear(talk.session, talk.now, talk.person):
-        return talk.say("checkin_thanks_all_clear")
-    return talk.say("checkin_thanks")
+    cleared = all_clear(talk.session, talk.now, talk.person)
+    wellbeing.after_checkin(talk.session, talk.now, talk.person)
+    return talk.say("checkin_thanks_all_clear" if cleared else "checkin_thanks")
 
 
 def on_emergency(talk: Conversation, intent: i.Intent) -> str:

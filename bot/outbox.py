@@ -1,9 +1,13 @@
-"""The outbox dispatcher: claim one due message, send it outside any transaction, record the result.
+"""The outbox dispatcher: claim a few due messages, send them outside any transaction, record
+the results.
 
-Claims are conditional UPDATEs (rowcount 1 or someone else has it), with `FOR UPDATE SKIP
+Claims are one conditional UPDATE over a small batch (rows still due, so a row another
+dispatcher claimed meanwhile is left out; RETURNING says which we got), with `FOR UPDATE SKIP
 LOCKED` on PostgreSQL so concurrent dispatchers pick different rows instead of queueing on the
-same one. A claim lasts CLAIM_SECONDS: if a dispatcher dies mid-send its message is picked up
-again (sending is at-least-once; every other path is exactly once).
+same ones. A claim lasts CLAIM_SECONDS: if a dispatcher dies mid-send its messages are picked up
+again (sending is at-least-once; every other path is exactly once). A batch is small and stops
+sending after BATCH_SECONDS, releasing the rest, so a crash re-sends little and a critical
+message queued meanwhile waits for at most one slice: the next claim takes it first.
 """
 
 from __future__ import annotations
@@ -11,20 +15,22 @@ from __future__ import annotations
 import logging
 import os
 import random
+import secrets
 import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.transports import Envelope, TransportError
 from escalation.db import is_postgres, transaction
 from escalation.delivery import on_delivery_failed
 from escalation.models import OutboundMessage
-from escalation.timeline import record
+from escalation.timeline import event_row, record, record_many
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +38,13 @@ CLAIM_SECONDS = 60
 MAX_ATTEMPTS = 12
 BACKOFF_BASE = 5.0  # seconds; doubles per attempt, with jitter, capped
 BACKOFF_CAP = 600.0
+# Messages claimed per transaction, and how long a batch may spend sending before it hands the
+# rest back (through Twilio a send takes ~100-300 ms, so a slice is a few messages; with the
+# console transport it is the whole batch).
+BATCH = 50
+BATCH_SECONDS = 0.5
+
+_table = OutboundMessage.__table__
 
 
 def worker_name() -> str:
@@ -46,38 +59,49 @@ def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
 
 def _due(now: datetime):
     return (
-        OutboundMessage.next_attempt_at.is_not(None),
-        OutboundMessage.next_attempt_at <= now,
-        or_(OutboundMessage.claimed_until.is_(None), OutboundMessage.claimed_until < now),
+        _table.c.next_attempt_at.is_not(None),
+        _table.c.next_attempt_at <= now,
+        or_(_table.c.claimed_until.is_(None), _table.c.claimed_until < now),
     )
 
 
-def claim_one(session: Session, now: datetime, worker: str) -> OutboundMessage | None:
-    """Claim the most urgent due message, or return None when nothing is due."""
+def claim_batch(session: Session, now: datetime, token: str, limit: int = BATCH) -> list:
+    """Claim up to `limit` due messages, most urgent first; `token` (worker + nonce) marks
+    this batch's claims. Rows of what sending needs, `attempts` counting this one."""
     query = (
-        select(OutboundMessage.id)
+        select(_table.c.id)
         .where(*_due(now))
-        .order_by(OutboundMessage.priority.desc(), OutboundMessage.next_attempt_at)
-        .limit(1)
+        .order_by(_table.c.priority.desc(), _table.c.next_attempt_at)
+        .limit(limit)
     )
     if is_postgres(session):
         query = query.with_for_update(skip_locked=True)
-    message_id = session.scalar(query)
-    if message_id is None:
-        return None
+    ids = list(session.scalars(query))
+    if not ids:
+        return []
     claimed = session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.id == message_id, *_due(now))
+        update(_table)
+        .where(_table.c.id.in_(ids), *_due(now))
         .values(
-            claimed_by=worker,
+            claimed_by=token,
             claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
-            attempts=OutboundMessage.attempts + 1,
+            attempts=_table.c.attempts + 1,
         )
-    ).rowcount
-    return session.get(OutboundMessage, message_id) if claimed == 1 else None
+        .returning(
+            _table.c.id,
+            _table.c.channel,
+            _table.c.to_phone,
+            _table.c.body,
+            _table.c.content_sid,
+            _table.c.content_variables,
+            _table.c.attempts,
+        )
+    ).all()
+    order = {message_id: n for n, message_id in enumerate(ids)}  # RETURNING has no order
+    return sorted(claimed, key=lambda row: order[row.id])
 
 
-def handle_one_outbound(
+def handle_some_outbound(
     sessions: sessionmaker[Session],
     transport,
     *,
@@ -85,44 +109,88 @@ def handle_one_outbound(
     worker: str,
     callback_url: Callable[[int], str | None] = lambda _id: None,
     settings: Any = None,
-) -> bool:
-    """Send one due message. Returns whether there was one to send."""
+    limit: int = BATCH,
+) -> int:
+    """Send a batch of due messages; returns how many were handled (0: nothing was due)."""
+    token = f"{worker[:50]}:{secrets.token_hex(4)}"  # claimed_by is 64 characters
     with transaction(sessions) as session:
-        message = claim_one(session, now, worker)
-        if message is None:
-            return False
-        envelope = Envelope(
-            message.id,
-            message.channel,
-            message.to_phone,
-            message.body,
-            callback_url(message.id),
-            message.content_sid,
-            message.content_variables,
-        )
-        attempts = message.attempts
-    try:
-        provider_id = transport.send(envelope)
-    except TransportError as exc:
+        claimed = claim_batch(session, now, token, limit)
+    if not claimed:
+        return 0
+    sent, failed, handed_back = [], [], []
+    started = time.monotonic()
+    for n, row in enumerate(claimed):
+        if n and time.monotonic() - started > BATCH_SECONDS:
+            handed_back = [r.id for r in claimed[n:]]
+            break
+        envelope = Envelope(row.id, row.channel, row.to_phone, row.body, callback_url(row.id),
+                            row.content_sid, row.content_variables)  # fmt: skip
+        try:
+            sent.append((row.id, transport.send(envelope)))
+        except TransportError as exc:
+            failed.append((envelope, row.attempts, exc))
+        except Exception as exc:  # a bug or an SDK surprise must not lose the message: retry it
+            log.exception("transport crashed on message %s", row.id)
+            crash = TransportError(f"transport crashed: {exc!r}")
+            failed.append((envelope, row.attempts, crash))
+    _sent(sessions, now, sent, handed_back, token)
+    for envelope, attempts, exc in failed:  # one transaction each, as the domain may act on it
         _failed(sessions, now, envelope, attempts, exc, settings)
-    except Exception as exc:  # a bug or an SDK surprise must not lose the message: retry it
-        log.exception("transport crashed on message %s", envelope.id)
-        crash = TransportError(f"transport crashed: {exc!r}")
-        _failed(sessions, now, envelope, attempts, crash, settings)
-    else:
-        _sent(sessions, now, envelope.id, provider_id, worker)
-    return True
+    return len(claimed) - len(handed_back)
 
 
-def _sent(sessions, now: datetime, message_id: int, provider_id: str, worker: str) -> None:
+def handle_one_outbound(sessions: sessionmaker[Session], transport, **options) -> bool:
+    """Send the most urgent due message, alone. Returns whether there was one."""
+    return handle_some_outbound(sessions, transport, limit=1, **options) > 0
+
+
+def _sent(sessions, now: datetime, sent: list[tuple[int, str]], handed_back, token) -> None:
+    """Record a batch's accepted messages (and hand back the ones it had no time for) in one
+    transaction: until it commits, a crash means those messages go out again."""
+    if not sent and not handed_back:
+        return
     with transaction(sessions) as session:
-        message = session.get(OutboundMessage, message_id)
-        message.sent_at = now
-        message.provider_sid = provider_id
-        message.next_attempt_at = None
-        message.claimed_by = message.claimed_until = None
-        message.error_code = message.error_message = None
-        record(session, now, "sent", **_about(message), provider_sid=provider_id)
+        if sent:
+            session.execute(
+                update(_table)
+                .where(_table.c.id == bindparam("message_id"))
+                .values(
+                    sent_at=now,
+                    provider_sid=bindparam("provider_sid"),
+                    next_attempt_at=None,
+                    claimed_by=None,
+                    claimed_until=None,
+                    # An earlier attempt's error goes; a status callback that already came
+                    # for this one (a fast "undelivered") keeps its code.
+                    error_code=case(
+                        (_table.c.delivery_status.is_(None), None), else_=_table.c.error_code
+                    ),
+                    error_message=case(
+                        (_table.c.delivery_status.is_(None), None), else_=_table.c.error_message
+                    ),
+                ),
+                [{"message_id": m, "provider_sid": sid} for m, sid in sent],
+            )
+            about = session.execute(
+                select(_table.c.id, _table.c.person_id, _table.c.incident_id).where(
+                    _table.c.id.in_([m for m, _ in sent])
+                )
+            )
+            sids = dict(sent)
+            record_many(
+                session,
+                [
+                    event_row(now, "sent", person_id=r.person_id, incident_id=r.incident_id,
+                              message_id=r.id, provider_sid=sids[r.id])
+                    for r in sorted(about, key=lambda r: r.id)
+                ],
+            )  # fmt: skip
+        if handed_back:  # not tried: not an attempt
+            session.execute(
+                update(_table)
+                .where(_table.c.id.in_(handed_back), _table.c.claimed_by == token)
+                .values(claimed_by=None, claimed_until=None, attempts=_table.c.attempts - 1)
+            )
 
 
 def _failed(
@@ -181,8 +249,12 @@ def dispatch_due(
     worker = worker_name()
     count = 0
     options = {"worker": worker, "callback_url": callback_url, "settings": settings}
-    while count < limit and handle_one_outbound(sessions, transport, now=clock(), **options):
-        count += 1
+    while count < limit:
+        batch = min(BATCH, limit - count)
+        done = handle_some_outbound(sessions, transport, now=clock(), limit=batch, **options)
+        if done == 0:
+            return count
+        count += done
     return count
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot import interpret as i
+from escalation import wellbeing
 from escalation.models import SELF_HARM
 
 if TYPE_CHECKING:
@@ -23,6 +24,17 @@ def on_self_harm(talk: Conversation, intent: i.Intent) -> str:
     return talk.say("mh_crisis_line")
 
 
+def on_answer(talk: Conversation, intent: i.Intent) -> str:
+    """A digit (or SI/NO) answering the open question; its follow-up is the reply."""
+    question = talk.question
+    if question is None:  # the interpreter only answers with a question open
+        return talk.on_unknown(intent)
+    return wellbeing.answer(
+        talk.session, talk.now, talk.person, question, intent.value, talk.admin_phones
+    )
+
+
 HANDLERS = {
     i.SELF_HARM: on_self_harm,
+    i.ANSWER: on_answer,
 }

@@ -5,17 +5,19 @@ lookups whatever the roster size:
 - `person.next_checkin_at`: her next ping (SCHEDULE_NOW: "compute it at the next tick");
 - `checkin.remind_at` / `checkin.escalate_at`: the reminder and the deadline, cleared once done
   or answered.
-Each `handle_one_…` step claims one row with a conditional UPDATE (FOR UPDATE SKIP LOCKED
-first on PostgreSQL) and does everything that follows from it in the same transaction.
+Each step claims its rows with conditional UPDATEs (FOR UPDATE SKIP LOCKED first on
+PostgreSQL) and does everything that follows from them in the same transaction; the
+`handle_some_…` forms take a small batch per transaction (`handle_one_…`: a batch of one).
 """
 
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, func, inspect, select, update
+from sqlalchemy import bindparam, event, func, insert, inspect, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -36,7 +38,7 @@ from escalation.models import (
     Trip,
 )
 from escalation.schedule import Schedule, hhmm, local_day, next_ping
-from escalation.timeline import queue, record
+from escalation.timeline import event_row, message_row, queue, queue_many, record, record_many
 
 # Outbox kinds (delivery failures of these two are followed up: escalation/delivery.py).
 PING = "checkin_ping"
@@ -57,6 +59,20 @@ SCHEDULE_FIELDS = ("role", "active", "checkin_time", "timezone", "checkin_days",
 
 def local_date(person: Person, now: datetime) -> date:
     return local_day(now, person.timezone)
+
+
+def due_ids(session: Session, column, now: datetime, limit: int) -> list[int]:
+    """The ids of the `limit` earliest rows whose `column` is due, skipping rows another
+    transaction holds on PostgreSQL (so concurrent ticks spread over different rows)."""
+    model = column.class_
+    query = select(model.id).where(column <= now).order_by(column).limit(limit)
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True)
+    return list(session.scalars(query))
+
+
+def _people(session: Session, ids) -> dict[int, Person]:
+    return {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids)))}
 
 
 def first_due(session: Session, column, now: datetime) -> int | None:
@@ -111,6 +127,8 @@ def _schedule_changed_people(session: Session, _context, _instances) -> None:
             wanted = any(state.attrs[f].history.has_changes() for f in SCHEDULE_FIELDS)
         if wanted and (person.is_intern or person.next_checkin_at is not None):
             person.next_checkin_at = SCHEDULE_NOW
+        if person.is_intern and person.active is not False and person.next_phq_at is None:
+            person.next_phq_at = SCHEDULE_NOW
 
 
 # --- The ping --------------------------------------------------------------------------------
@@ -124,179 +142,323 @@ def minutes(intern: Person) -> tuple[int, int]:
     return reminder or DEFAULT_REMINDER_MINUTES, deadline or DEFAULT_DEADLINE_MINUTES
 
 
+# Interns per transaction in the ping step: enough to spread the commit over many, few enough
+# that concurrent ticks still share the work and a failed batch is cheap to redo one by one.
+PING_BATCH = 50
+
+
 def handle_one_due_ping(session: Session, now: datetime, settings: Any) -> bool:
+    return handle_some_due_pings(session, now, settings, limit=1) > 0
+
+
+def handle_some_due_pings(
+    session: Session, now: datetime, settings: Any, limit: int = PING_BATCH
+) -> int:
+    """Up to `limit` interns whose next ping is due, in one transaction; returns how many.
+
+    Each is claimed like a single one (a conditional UPDATE moving her `next_checkin_at` on,
+    under FOR UPDATE SKIP LOCKED on PostgreSQL); what follows is written in bulk."""
     query = (
         select(Person)
         .where(Person.next_checkin_at <= now)
         .order_by(Person.next_checkin_at)
-        .limit(1)
+        .limit(limit)
         .options(joinedload(Person.university))  # her reminder and deadline minutes
     )
     if is_postgres(session):
         query = query.with_for_update(skip_locked=True, of=Person)
-    intern = session.scalar(query)
-    if intern is None:
-        return False
-    due = intern.next_checkin_at
-    if due == SCHEDULE_NOW:
-        _claim_next(session, intern, due, compute_next(session, intern, now))
-        record(session, now, "checkin_scheduled", person=intern, next=_iso(intern.next_checkin_at))
-        return True
-    schedule = Schedule.of(intern)
-    if schedule is None:  # deactivated, or no longer an intern: nothing more to send
-        if _claim_next(session, intern, due, None):
-            record(session, now, "checkin_unscheduled", person=intern, due=_iso(due))
-        return True
-    day = local_day(due, intern.timezone)
-    # From `due`, not `now`: after a long outage every missed day gets its own step and event.
-    if _claim_next(session, intern, due, next_ping(schedule, due, last_pinged=day)):
-        ping(session, now, intern, due, day, settings)
-    return True
+    interns = list(session.scalars(query))
+    if not interns:
+        return 0
+    moves = _next_pings(session, now, interns)
+    events, pings = [], []
+    for intern, due, new in _claim_next(session, moves):
+        if due == SCHEDULE_NOW:
+            events.append(event_row(now, "checkin_scheduled", person_id=intern.id, next=_iso(new)))
+        elif Schedule.of(intern) is None:  # deactivated, or no longer an intern
+            events.append(event_row(now, "checkin_unscheduled", person_id=intern.id, due=_iso(due)))
+        else:
+            pings.append((intern, due, local_day(due, intern.timezone)))
+    events += ping_all(session, now, pings, settings)
+    record_many(session, events)
+    return len(interns)
 
 
-def _claim_next(session: Session, intern: Person, due: datetime, new: datetime | None) -> bool:
-    """Move her next ping from `due` to `new`, if nobody else has (the claim)."""
+def _next_pings(session: Session, now: datetime, interns: list[Person]) -> list[tuple]:
+    """(intern, due, next) for each: a changed schedule is computed from `now`; a due ping
+    moves on from `due`, not `now` (after a long outage every missed day gets its own step
+    and event)."""
+    changed = [i.id for i in interns if i.next_checkin_at == SCHEDULE_NOW]
+    last = _last_checkin_dates(session, changed) if changed else {}
+    moves = []
+    for intern in interns:
+        due = intern.next_checkin_at
+        schedule = Schedule.of(intern)
+        if schedule is None:
+            new = None
+        elif due == SCHEDULE_NOW:
+            new = next_ping(schedule, now, last_pinged=last.get(intern.id))
+        else:
+            new = next_ping(schedule, due, last_pinged=local_day(due, intern.timezone))
+        moves.append((intern, due, new))
+    return moves
+
+
+def _last_checkin_dates(session: Session, intern_ids: list[int]) -> dict[int, date]:
+    """`last_checkin_date` for several interns in one query."""
+    rows = session.execute(
+        select(CheckIn.intern_id, func.max(CheckIn.local_date))
+        .where(CheckIn.intern_id.in_(intern_ids), CheckIn.due_at.is_not(None))
+        .group_by(CheckIn.intern_id)
+    )
+    return dict(rows.all())
+
+
+class _ClaimLost(Exception):
+    pass
+
+
+def _claim_next(session: Session, moves: list[tuple]) -> list[tuple]:
+    """Move each intern's next ping from `due` to `next` where nobody else has (the claim);
+    returns the moves that were ours. One executemany; should its rowcount fall short (the
+    row locks make that unlikely), it is undone and the rows are claimed one at a time."""
     person = Person.__table__
-    claimed = session.execute(
+    claim = (
         update(person)
-        .where(person.c.id == intern.id, person.c.next_checkin_at == due)
-        .values(next_checkin_at=new)
-    ).rowcount
-    if claimed == 1:  # written already; keep the loaded object in step without a new UPDATE
+        .where(person.c.id == bindparam("pid"), person.c.next_checkin_at == bindparam("due"))
+        .values(next_checkin_at=bindparam("new"))
+    )
+    rows = [{"pid": intern.id, "due": due, "new": new} for intern, due, new in moves]
+    try:
+        with session.begin_nested() if len(rows) > 1 else nullcontext():
+            if session.execute(claim, rows).rowcount != len(rows):
+                raise _ClaimLost
+        claimed = moves
+    except _ClaimLost:
+        if len(rows) == 1:
+            return []
+        claimed = [
+            m
+            for m, row in zip(moves, rows, strict=True)
+            if session.execute(claim, row).rowcount == 1
+        ]
+    for intern, _due, new in claimed:  # written already; keep the objects in step, no UPDATE
         set_committed_value(intern, "next_checkin_at", new)
-    return claimed == 1
+    return claimed
 
 
-def ping(
-    session: Session, now: datetime, intern: Person, due: datetime, day: date, settings: Any
-) -> CheckIn | None:
-    """Create `day`'s check-in and queue its ping, late if need be; or say why not (an event)."""
+def ping_all(session: Session, now: datetime, pings: list[tuple], settings: Any) -> list[dict]:
+    """For each (intern, due, day): create the day's check-in and queue its ping, or say why
+    not. Check-ins and messages are inserted in bulk; the events are returned to the caller."""
+    events, open_ = [], []
+    for intern, due, day in pings:
+        window_end = due + timedelta(minutes=minutes(intern)[1])
+        if now >= window_end:  # the scheduler was down through the whole window
+            events.append(event_row(now, "checkin_skipped", person_id=intern.id,
+                                    local_date=day.isoformat(), due=_iso(due),
+                                    reason="scheduler_down_past_deadline"))  # fmt: skip
+        else:
+            open_.append((intern, due, day))
+    if not open_:
+        return events
+    existing = _existing_checkins(session, open_)
+    forms = _whatsapp_forms(session, now, [i for i, _, _ in open_], settings)
+    checkins, messages = [], []
+    for intern, due, day in open_:
+        found = existing.get((intern.id, day))
+        if found is not None:
+            events.append(_already_there(now, intern, found, due))
+            continue
+        checkin = _checkin_row(now, intern, due, day)
+        checkins.append(checkin)
+        message, event = _ping_message(now, intern, checkin, forms.get(intern.id), settings)
+        messages.append(message)
+        events.append(event)
+    # Should an answer create one of these rows at this very moment, the unique constraint
+    # fails this transaction; the claims roll back with it and the tick redoes them one by one.
+    if checkins:
+        session.execute(insert(CheckIn.__table__), checkins)
+    queue_many(session, messages)
+    return events
+
+
+def _existing_checkins(session: Session, pings: list[tuple]) -> dict[tuple[int, date], CheckIn]:
+    wanted = {(intern.id, day) for intern, _, day in pings}
+    rows = session.scalars(
+        select(CheckIn).where(
+            CheckIn.intern_id.in_({i for i, _ in wanted}),
+            CheckIn.local_date.in_({d for _, d in wanted}),
+        )
+    )
+    return {(c.intern_id, c.local_date): c for c in rows if (c.intern_id, c.local_date) in wanted}
+
+
+def _checkin_row(now: datetime, intern: Person, due: datetime, day: date) -> dict[str, Any]:
     reminder, deadline = minutes(intern)
     deadline_at = max(due + timedelta(minutes=deadline), now + timedelta(minutes=reminder))
-    window_end = due + timedelta(minutes=deadline)
-    if now >= window_end:  # the scheduler was down through the whole window
-        record(session, now, "checkin_skipped", person=intern, local_date=day.isoformat(),
-               due=_iso(due), reason="scheduler_down_past_deadline")  # fmt: skip
-        return None
-    existing = session.scalar(
-        select(CheckIn).where(CheckIn.intern_id == intern.id, CheckIn.local_date == day)
-    )
-    if existing is not None:
-        return _already_there(session, now, intern, existing, due)
     remind_at = now + timedelta(minutes=reminder)
-    checkin = CheckIn(
-        intern_id=intern.id,
-        local_date=day,
-        due_at=due,
-        sent_at=now,
-        deadline_at=deadline_at,
-        remind_at=remind_at if remind_at < deadline_at else None,
-        escalate_at=deadline_at,
-        created_at=now,
-    )
-    # Should an answer create the day's row at this very moment, the unique constraint fails
-    # this transaction; the claim is rolled back with it and the next pass finds the row.
-    session.add(checkin)
-    _queue_ping(session, now, intern, checkin, settings)
-    return checkin
+    return {
+        "intern_id": intern.id,
+        "local_date": day,
+        "due_at": due,
+        "sent_at": now,
+        "deadline_at": deadline_at,
+        "remind_at": remind_at if remind_at < deadline_at else None,
+        "escalate_at": deadline_at,
+        "reminded_at": None,
+        "missed_at": None,
+        "answered_at": None,
+        "created_at": now,
+    }
 
 
-def _already_there(session, now, intern: Person, checkin: CheckIn, due: datetime) -> None:
+def _already_there(now: datetime, intern: Person, checkin: CheckIn, due: datetime) -> dict:
     """The day has its row already: she answered before the ping (an early OK), or it was
     pinged under another schedule. Either way no second ping that day."""
     reason = "answered_early" if checkin.answered_at is not None else "already_pinged"
     if checkin.due_at is None:
         checkin.due_at = due
-    record(session, now, "checkin_ping_not_needed", person=intern, reason=reason,
-           local_date=checkin.local_date.isoformat())  # fmt: skip
-    return None
+    return event_row(now, "checkin_ping_not_needed", person_id=intern.id, reason=reason,
+                     local_date=checkin.local_date.isoformat())  # fmt: skip
 
 
-def _queue_ping(session, now, intern: Person, checkin: CheckIn, settings: Any) -> None:
-    late = now - checkin.due_at > LATE_AFTER
-    template = "checkin_ping_late" if late else "checkin_ping"
+def _ping_message(now, intern: Person, checkin: dict, how: str | None, settings: Any):
+    """The ping's outbox row and its `checkin_sent` event."""
+    late = now - checkin["due_at"] > LATE_AFTER
     body = render(
-        template,
+        "checkin_ping_late" if late else "checkin_ping",
         intern.language,
         name=intern.first_name,
-        time=hhmm(checkin.due_at, intern.timezone),
-        deadline=hhmm(checkin.deadline_at, intern.timezone),
+        time=hhmm(checkin["due_at"], intern.timezone),
+        deadline=hhmm(checkin["deadline_at"], intern.timezone),
     )
-    message = queue(session, now, kind=PING, body=body, person=intern)
-    how = _whatsapp_form(session, now, intern, settings)
+    template = {}
     if how == "template":
-        message.content_sid = settings.twilio_whatsapp_checkin_content_sid
-        message.content_variables = json.dumps({"1": intern.first_name})
-    record(session, now, "checkin_sent", person=intern,
-           local_date=checkin.local_date.isoformat(), late=late, channel=intern.channel,
-           **({"whatsapp": how} if how else {}))  # fmt: skip
+        template = {
+            "content_sid": settings.twilio_whatsapp_checkin_content_sid,
+            "content_variables": json.dumps({"1": intern.first_name}),
+        }
+    message = message_row(now, kind=PING, body=body, person=intern, **template)
+    event = event_row(now, "checkin_sent", person_id=intern.id,
+                      local_date=checkin["local_date"].isoformat(), late=late,
+                      channel=intern.channel, **({"whatsapp": how} if how else {}))  # fmt: skip
+    return message, event
 
 
-def _whatsapp_form(session, now, intern: Person, settings: Any) -> str | None:
-    """How a WhatsApp ping goes: inside the 24-hour session (she wrote to us on WhatsApp in
-    the last 24 h) as free text; outside it as the approved template when one is configured,
-    else as free text (which WhatsApp may refuse with 63016: then SMS, see delivery.py)."""
-    if intern.channel != WHATSAPP:
-        return None
-    last = session.scalar(
-        select(func.max(InboundMessage.received_at)).where(
-            InboundMessage.phone == intern.phone, InboundMessage.channel == WHATSAPP
-        )
+def _whatsapp_forms(session, now, interns: list[Person], settings: Any) -> dict[int, str]:
+    """How each WhatsApp intern's ping goes: inside the 24-hour session (she wrote to us on
+    WhatsApp in the last 24 h) as free text; outside it as the approved template when one is
+    configured, else as free text (which WhatsApp may refuse with 63016: then SMS, see
+    delivery.py). SMS interns are left out."""
+    phones = {i.phone: i.id for i in interns if i.channel == WHATSAPP}
+    if not phones:
+        return {}
+    last = dict(
+        session.execute(
+            select(InboundMessage.phone, func.max(InboundMessage.received_at))
+            .where(InboundMessage.phone.in_(phones), InboundMessage.channel == WHATSAPP)
+            .group_by(InboundMessage.phone)
+        ).all()
     )
-    if last is not None and now - last < WHATSAPP_SESSION:
-        return "session_text"
-    if getattr(settings, "twilio_whatsapp_checkin_content_sid", ""):
-        return "template"
-    return "text_no_template"
+    template = bool(getattr(settings, "twilio_whatsapp_checkin_content_sid", ""))
+    forms = {}
+    for phone, intern_id in phones.items():
+        if last.get(phone) is not None and now - last[phone] < WHATSAPP_SESSION:
+            forms[intern_id] = "session_text"
+        else:
+            forms[intern_id] = "template" if template else "text_no_template"
+    return forms
 
 
 # --- Reminder and deadline -------------------------------------------------------------------
 
 
+# Check-ins per transaction in the reminder and deadline steps.
+REMINDER_BATCH = 50
+DEADLINE_BATCH = 10  # each opens an incident and alerts: heavier, and rarer
+
+
 def handle_one_reminder(session: Session, now: datetime, settings: Any) -> bool:
-    checkin_id = first_due(session, CheckIn.remind_at, now)
-    if checkin_id is None:
-        return False
+    return handle_some_reminders(session, now, settings, limit=1) > 0
+
+
+def handle_some_reminders(
+    session: Session, now: datetime, settings: Any, limit: int = REMINDER_BATCH
+) -> int:
+    """Up to `limit` due reminders in one transaction, claimed by one conditional UPDATE
+    (rows answered meanwhile are left out; RETURNING says which are ours)."""
+    ids = due_ids(session, CheckIn.remind_at, now, limit)
+    if not ids:
+        return 0
+    table = CheckIn.__table__
     claimed = session.execute(
-        update(CheckIn)
-        .where(CheckIn.id == checkin_id, CheckIn.remind_at <= now, CheckIn.answered_at.is_(None))
+        update(table)
+        .where(table.c.id.in_(ids), table.c.remind_at <= now, table.c.answered_at.is_(None))
         .values(remind_at=None, reminded_at=now)
-    ).rowcount
-    if claimed != 1:
-        return True
-    checkin = session.get(CheckIn, checkin_id)
-    intern = session.get(Person, checkin.intern_id)
-    if checkin.escalate_at is None or checkin.escalate_at <= now:
-        # Caught up after downtime past the deadline: the incident says more than a reminder.
-        record(session, now, "checkin_reminder_skipped", person=intern,
-               local_date=checkin.local_date.isoformat(), reason="deadline_passed")  # fmt: skip
-        return True
-    body = render(
-        "checkin_reminder",
-        intern.language,
-        name=intern.first_name,
-        deadline=hhmm(checkin.deadline_at, intern.timezone),
-    )
-    message = queue(session, now, kind=REMINDER, body=body, person=intern)
-    session.flush()
-    record(session, now, "checkin_reminded", person=intern, message_id=message.id,
-           local_date=checkin.local_date.isoformat())  # fmt: skip
-    return True
+        .returning(
+            table.c.id,
+            table.c.intern_id,
+            table.c.local_date,
+            table.c.deadline_at,
+            table.c.escalate_at,
+        )
+    ).all()
+    order = {checkin_id: n for n, checkin_id in enumerate(ids)}  # RETURNING has no order
+    interns = _people(session, {c.intern_id for c in claimed})
+    events, reminders, reminded = [], [], []
+    for checkin in sorted(claimed, key=lambda c: order[c.id]):
+        intern = interns[checkin.intern_id]
+        day = checkin.local_date.isoformat()
+        if checkin.escalate_at is None or checkin.escalate_at <= now:
+            # Caught up after downtime past the deadline: the incident says more than a reminder.
+            events.append(event_row(now, "checkin_reminder_skipped", person_id=intern.id,
+                                    local_date=day, reason="deadline_passed"))  # fmt: skip
+            continue
+        body = render(
+            "checkin_reminder",
+            intern.language,
+            name=intern.first_name,
+            deadline=hhmm(checkin.deadline_at, intern.timezone),
+        )
+        reminders.append(message_row(now, kind=REMINDER, body=body, person=intern))
+        reminded.append((intern.id, day))
+    message_ids = queue_many(session, reminders, returning=True)
+    for (intern_id, day), message_id in zip(reminded, message_ids, strict=True):
+        events.append(event_row(now, "checkin_reminded", person_id=intern_id,
+                                message_id=message_id, local_date=day))  # fmt: skip
+    record_many(session, events)
+    return len(ids)
 
 
 def handle_one_deadline(session: Session, now: datetime, settings: Any) -> bool:
-    checkin_id = first_due(session, CheckIn.escalate_at, now)
-    if checkin_id is None:
-        return False
-    claimed = session.execute(
-        update(CheckIn)
-        .where(CheckIn.id == checkin_id, CheckIn.escalate_at <= now, CheckIn.answered_at.is_(None))
+    return handle_some_deadlines(session, now, settings, limit=1) > 0
+
+
+def handle_some_deadlines(
+    session: Session, now: datetime, settings: Any, limit: int = DEADLINE_BATCH
+) -> int:
+    """Up to `limit` passed deadlines in one transaction, claimed by one conditional UPDATE
+    (rows answered meanwhile are left out), each opening its incident."""
+    ids = due_ids(session, CheckIn.escalate_at, now, limit)
+    if not ids:
+        return 0
+    table = CheckIn.__table__
+    claimed = session.scalars(
+        update(table)
+        .where(table.c.id.in_(ids), table.c.escalate_at <= now, table.c.answered_at.is_(None))
         .values(escalate_at=None, remind_at=None, missed_at=now)
-    ).rowcount
-    if claimed != 1:
-        return True
-    checkin = session.get(CheckIn, checkin_id)
-    intern = session.get(Person, checkin.intern_id)
+        .returning(table.c.id)
+    ).all()
+    checkins = {c.id: c for c in session.scalars(select(CheckIn).where(CheckIn.id.in_(claimed)))}
+    interns = _people(session, {c.intern_id for c in checkins.values()})
+    for checkin_id in ids:
+        if checkin_id in checkins:
+            checkin = checkins[checkin_id]
+            _missed(session, now, interns[checkin.intern_id], checkin, settings)
+    return len(ids)
+
+
+def _missed(session: Session, now: datetime, intern: Person, checkin: CheckIn, settings) -> None:
     # Undeliverable since this check-in's ping: her team hears "unreachable", not "silent".
     unreachable = intern.unreachable_since is not None and intern.unreachable_since >= (
         checkin.sent_at or checkin.due_at
@@ -316,7 +478,6 @@ def handle_one_deadline(session: Session, now: datetime, settings: Any) -> bool:
             "checkin_id": checkin.id,
         },
     )
-    return True
 
 
 # --- The answer ------------------------------------------------------------------------------

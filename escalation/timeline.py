@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from escalation.models import (
@@ -70,3 +71,75 @@ def queue(
     session.add(message)
     session.info.setdefault("queued", []).append(priority)
     return message
+
+
+# --- Bulk forms, for steps that handle a batch in one transaction ------------------------------
+
+
+def event_row(
+    now: datetime,
+    kind: str,
+    *,
+    person_id: int | None = None,
+    incident_id: int | None = None,
+    message_id: int | None = None,
+    **data: Any,
+) -> dict[str, Any]:
+    """One event as a row for `record_many` (the same fields `record` writes)."""
+    return {
+        "at": now,
+        "kind": kind,
+        "person_id": person_id,
+        "incident_id": incident_id,
+        "message_id": message_id,
+        "data": data,
+    }
+
+
+def record_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Append `event_row`s in one multi-row INSERT (a flush per event is the cost at scale)."""
+    if rows:
+        session.execute(insert(Event.__table__), rows)
+
+
+def message_row(
+    now: datetime,
+    *,
+    kind: str,
+    body: str,
+    person: Person,
+    priority: int = PRIORITY_NORMAL,
+    content_sid: str | None = None,
+    content_variables: str | None = None,
+) -> dict[str, Any]:
+    """One outbox row to a roster person on her channel, as `queue` would write it."""
+    return {
+        "person_id": person.id,
+        "to_phone": person.phone,
+        "channel": person.channel,
+        "kind": kind,
+        "body": body,
+        "incident_id": None,
+        "priority": priority,
+        "created_at": now,
+        "next_attempt_at": now,
+        "attempts": 0,
+        "content_sid": content_sid,
+        "content_variables": content_variables,
+    }
+
+
+def queue_many(session: Session, rows: list[dict[str, Any]], *, returning: bool = False):
+    """Put `message_row`s in the outbox in one multi-row INSERT; with `returning`, their ids
+    in the order of `rows`. Nudges after commit like `queue` (`session.info["queued"]`)."""
+    if not rows:
+        return []
+    table = OutboundMessage.__table__
+    if returning:
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        ids = list(session.execute(statement, rows).scalars())
+    else:
+        session.execute(insert(table), rows)
+        ids = []
+    session.info.setdefault("queued", []).extend(row["priority"] for row in rows)
+    return ids

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.messages import render
+from escalation.checkins import SCHEDULE_NOW
 from escalation.db import is_postgres
 from escalation.incidents import open_incident, open_incident_of
 from escalation.models import (
@@ -39,6 +40,8 @@ LOW_MOOD = (1, 2)
 LOW_MOOD_DAYS = 3
 MOOD_WINDOW = timedelta(days=14)
 MOOD_DROP = 2
+MOOD_DELAY = timedelta(seconds=20)
+PHQ_LATE = timedelta(hours=3)
 # What the interpreter expects while each kind of question is open.
 SCALE = {MOOD: "mood", PHQ2_1: "phq", PHQ2_2: "phq", PHQ9_9: "phq", CALL_OFFER: "yesno"}
 TEMPLATE = {
@@ -94,9 +97,12 @@ def ask(session: Session, now: datetime, intern: Person, kind: str) -> tuple[Que
     return question, render(TEMPLATE[kind], intern.language, name=intern.first_name)
 
 
-def ask_by_text(session: Session, now: datetime, intern: Person, kind: str) -> Question:
+def ask_by_text(
+    session: Session, now: datetime, intern: Person, kind: str, *, delay: timedelta = timedelta(0)
+) -> Question:
     question, text = ask(session, now, intern, kind)
-    queue(session, now, kind=f"question_{kind}", body=text, person=intern)
+    message = queue(session, now, kind=f"question_{kind}", body=text, person=intern)
+    message.next_attempt_at = now + delay
     return question
 
 
@@ -228,7 +234,8 @@ def after_checkin(session: Session, now: datetime, intern: Person) -> Question |
             Question.intern_id == intern.id, Question.kind == MOOD, Question.local_date == today
         )
     )
-    return None if asked else ask_by_text(session, now, intern, MOOD)
+    # A short delay so the question arrives after the thank-you it follows.
+    return None if asked else ask_by_text(session, now, intern, MOOD, delay=MOOD_DELAY)
 
 
 def _busy(session: Session, intern: Person, now: datetime) -> bool:
@@ -266,25 +273,6 @@ def _first_due(session: Session, query):
     return session.scalar(query.limit(1))
 
 
-def handle_one_unscheduled_phq(session: Session, now: datetime, settings: Any) -> bool:
-    """Give an active intern with no weekly questionnaire date her next one."""
-    intern = _first_due(
-        session,
-        select(Person).where(
-            Person.role == "intern", Person.active.is_(True), Person.next_phq_at.is_(None)
-        ),
-    )
-    if intern is None:
-        return False
-    university = session.get(University, intern.university_id) if intern.university_id else None
-    session.execute(
-        update(Person)
-        .where(Person.id == intern.id, Person.next_phq_at.is_(None))
-        .values(next_phq_at=next_phq(intern, university, now))
-    )
-    return True
-
-
 def handle_one_due_phq(session: Session, now: datetime, settings: Any) -> bool:
     """Send one due weekly PHQ-2 (its first question); claimed by moving next_phq_at on."""
     intern = _first_due(
@@ -295,24 +283,28 @@ def handle_one_due_phq(session: Session, now: datetime, settings: Any) -> bool:
         return False
     university = session.get(University, intern.university_id) if intern.university_id else None
     due = intern.next_phq_at
+    # Someone who left the roster is no longer scheduled (re-activating her schedules her).
+    following = next_phq(intern, university, max(now, due)) if intern.active else None
     claimed = session.execute(
         update(Person)
         .where(Person.id == intern.id, Person.next_phq_at == due)
-        .values(next_phq_at=next_phq(intern, university, max(now, due)))
+        .values(next_phq_at=following)
     ).rowcount
     if claimed != 1:
         return True
     session.refresh(intern)
-    if now - due > EXPIRE_AFTER:
+    if due == SCHEDULE_NOW or not intern.active:  # a new intern: only her first date was due
+        return True
+    if now - due > PHQ_LATE:  # after downtime: no questionnaire at the wrong time of day
         record(
             session,
             now,
             "questionnaire_skipped",
             person=intern,
-            reason="scheduler_down",
+            reason="late",
             due=due.isoformat(),
         )
-    elif not intern.active or _paused(intern, now) or _busy(session, intern, now):
+    elif _paused(intern, now) or _busy(session, intern, now):
         record(session, now, "questionnaire_skipped", person=intern, reason="paused_or_busy")
     else:
         ask_by_text(session, now, intern, PHQ2_1)

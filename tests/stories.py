@@ -62,3 +62,12 @@ def update_person(faro, phone: str, **values) -> None:
 
 def sms_to(transport, phone: str) -> list[str]:
     return [e.body for e in transport.sent if e.to == phone and e.channel in ("sms", "whatsapp")]
+
+
+MOOD_QUESTION = "¿Como te sientes hoy del 1 al 5?"
+
+
+def checkin_texts(transport, phone: str) -> list[str]:
+    """What she was sent about her check-in: everything but the daily mood question, which
+    follows every answered check-in (issue 5) and is tested on its own."""
+    return [body for body in sms_to(transport, phone) if not body.startswith(MOOD_QUESTION)]

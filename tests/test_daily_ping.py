@@ -9,7 +9,7 @@ from bot.messages import is_gsm7, segments
 from escalation.checkins import PING
 from escalation.models import WHATSAPP
 from tests.conftest import at
-from tests.stories import checkins, events, outbox, sms_to, text, tick, update_person
+from tests.stories import checkin_texts, checkins, events, outbox, sms_to, text, tick, update_person
 
 
 def test_ana_is_pinged_once_at_eight_her_time(faro, people, transport):
@@ -66,7 +66,7 @@ def test_an_ok_before_the_ping_means_no_ping_that_day(faro, people, transport):
     text(faro, people["ana"], "ok", "2026-11-24T07:30:00-06:00")
     transport.sent.clear()
     tick(faro, "2026-11-24T08:00:00-06:00")
-    assert sms_to(transport, people["ana"]) == []
+    assert checkin_texts(transport, people["ana"]) == []
     [skip] = [e for e in events(faro, "checkin_ping_not_needed")]
     assert skip.data["reason"] == "answered_early"
 

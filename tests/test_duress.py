@@ -12,6 +12,7 @@ from escalation.db import transaction
 from escalation.models import CRITICAL, DURESS, MISSED_CHECKIN, InboundMessage
 from tests.conftest import at
 from tests.escalation_helpers import alerts, events, freeze, incident, open_for, person, texts
+from tests.stories import MOOD_QUESTION
 
 T0 = at("2025-11-24T10:00:00-06:00")
 WORD = "girasol"
@@ -64,8 +65,9 @@ def test_the_word_is_answered_exactly_like_ok_and_alerts_silently(
         assert "enfermera" in alert.body and f"ATIENDO {case.code}" in alert.body
     [call] = [m for m in alerts(faro, people["luis"]) if m.channel == "voice"]
     assert "No la llame ni le escriba" in call.body
-    # Nothing ever goes to Ana but the ordinary reply; her message reads as a check-in.
-    assert transport.to(people["ana"]) == []
+    # Nothing ever goes to Ana but what an OK brings (the reply, then the daily mood
+    # question); her message reads as a check-in.
+    assert [b for b in transport.to(people["ana"]) if not b.startswith(MOOD_QUESTION)] == []
     assert [m for m in alerts(faro) if m.to_phone == people["ana"]] == []
     with faro.sessions() as session:
         stored = session.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()[-1]

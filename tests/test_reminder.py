@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.messages import is_gsm7, segments
-from tests.stories import events, sms_to, text, tick, update_person
+from tests.stories import checkin_texts, events, sms_to, text, tick, update_person
 
 
 def start(faro):
@@ -29,7 +29,7 @@ def test_no_reminder_once_she_answered(faro, people, transport):
     text(faro, people["ana"], "bien", "2026-11-24T08:10:00-06:00")
     transport.sent.clear()
     tick(faro, "2026-11-24T08:30:00-06:00")
-    assert sms_to(transport, people["ana"]) == []
+    assert checkin_texts(transport, people["ana"]) == []
 
 
 def test_the_delay_is_hers_or_her_universitys(faro, people, transport):
