@@ -52,6 +52,9 @@ PERSONAS = {  # share, mood range, PHQ item range, chance item 9 > 0, chance to 
 }
 
 
+PHQ_KINDS = {PHQ2_1, PHQ2_2, PHQ9_9, "call_offer"}
+
+
 class NullTransport:
     name = "bench"
 
@@ -105,12 +108,12 @@ class Month:
             self.faro.sessions, now, sid=f"SMbench{self.sids:026d}", from_address=phone, body=body
         )
 
-    def answer_open_questions(self, now: datetime, chance: float) -> None:
+    def answer_open_questions(self, now: datetime, chance: float, kinds: set[str]) -> None:
         with self.faro.sessions() as session:
             people = session.scalars(select(Person).where(Person.phone.in_(self.phones))).all()
             pending = {p.phone: q.kind for p in people if (q := open_question(session, p, now))}
         for phone, kind in pending.items():
-            if self.rng.random() < chance:
+            if kind in kinds and self.rng.random() < chance:
                 self.text(phone, self._answer(self.phones[phone], kind), now)
 
     def _answer(self, persona: str, kind: str) -> str:
@@ -130,12 +133,12 @@ class Month:
             if self.rng.random() < 0.95:
                 self.text(phone, "ok", morning + timedelta(minutes=5))
         self.faro.run_pass(morning + timedelta(minutes=6))
-        self.answer_open_questions(morning + timedelta(minutes=10), 0.85)
+        self.answer_open_questions(morning + timedelta(minutes=10), 0.85, {MOOD, "call_offer"})
         self.faro.run_pass(morning + timedelta(hours=2, minutes=1))  # deadlines
         evening = START + timedelta(days=day, hours=12)  # 19:00 local
         self.faro.run_pass(evening)
         for minute in (5, 6, 7, 8):  # the PHQ-2 and its follow-ups, one reply each
-            self.answer_open_questions(evening + timedelta(minutes=minute), 0.75)
+            self.answer_open_questions(evening + timedelta(minutes=minute), 0.75, PHQ_KINDS)
         self.faro.run_pass(evening + timedelta(hours=4))
 
 
@@ -161,6 +164,9 @@ def report(faro) -> dict[str, int]:
         incidents = Counter(
             dict(session.execute(select(Incident.kind, func.count()).group_by(Incident.kind)).all())
         )
+        accepted = session.scalar(
+            select(func.count()).where(Question.kind == "call_offer", Question.answer == 1)
+        )
         low = session.scalar(
             select(func.count()).select_from(Event).where(Event.kind == "mood_low")
         )
@@ -174,7 +180,8 @@ def report(faro) -> dict[str, int]:
         "item 9 asked": asked[PHQ9_9],
         "item 9 answered": answered[PHQ9_9],
         "call offers": asked["call_offer"],
-        "calls accepted": answered["call_offer"],
+        "call offers answered": answered["call_offer"],
+        "calls accepted": accepted,
         "support incidents": incidents["support"],
         "self-harm incidents": incidents["self_harm"],
     }
