@@ -26,10 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
+from bench import webhooks  # noqa: E402
 from bot.inbound import receive  # noqa: E402
-from escalation.db import transaction  # noqa: E402
+from escalation.db import make_engine, make_sessionmaker, transaction  # noqa: E402
 from escalation.models import (  # noqa: E402
-    INTERN,
     MENTAL_HEALTH,
     MOOD,
     PHQ2_1,
@@ -39,7 +39,6 @@ from escalation.models import (  # noqa: E402
     Incident,
     Person,
     Question,
-    Unit,
     University,
 )
 from escalation.wellbeing import open_question  # noqa: E402
@@ -52,6 +51,7 @@ PERSONAS = {  # share, mood range, PHQ item range, chance item 9 > 0, chance to 
 }
 
 
+SOFIA = "+524881000006"
 PHQ_KINDS = {PHQ2_1, PHQ2_2, PHQ9_9, "call_offer"}
 
 
@@ -62,30 +62,18 @@ class NullTransport:
         return f"SM{envelope.id:032d}"
 
 
-def seed(faro, interns: int, rng: random.Random) -> dict[str, str]:
-    phones = {f"+52488{4000000 + i:07d}": _persona(rng) for i in range(interns)}
-    with transaction(faro.sessions) as session:
-        uni = University(name="UANL")
-        unit = Unit(name="CS Doctor Arroyo", municipality="Doctor Arroyo", unit_type="A")
-        session.add_all([uni, unit])
-        session.flush()
+def seed(url: str, interns: int, rng: random.Random) -> dict[str, str]:
+    """The webhook benchmark's roster (UANL, one unit, a nurse, a coordinator, the interns),
+    plus the university's mental-health contact; each intern gets a persona."""
+    phones = webhooks.seed(url, interns)
+    engine = make_engine(url)
+    with transaction(make_sessionmaker(engine)) as session:
+        uni = session.scalar(select(University))
         session.add(
-            Person(
-                role=MENTAL_HEALTH, name="Sofia Reyes", phone="+524881000006", university_id=uni.id
-            )
+            Person(role=MENTAL_HEALTH, name="Sofia Reyes", phone=SOFIA, university_id=uni.id)
         )
-        session.add_all(
-            Person(
-                role=INTERN,
-                name=f"Interna {i}",
-                phone=p,
-                checkin_time="08:00",
-                university_id=uni.id,
-                unit_id=unit.id,
-            )
-            for i, p in enumerate(phones)
-        )
-    return phones
+    engine.dispose()
+    return {phone: _persona(rng) for phone in phones}
 
 
 def _persona(rng: random.Random) -> str:
@@ -200,12 +188,9 @@ def main() -> None:
             "SECRET_KEY": "bench",
             "SMS_TRANSPORT": "console",
         }
+        phones = seed(config["DATABASE_URL"], args.interns, rng)
         app = create_app(config, transport=NullTransport())
         faro = app.extensions["faro"]
-        from escalation.migrate import upgrade
-
-        upgrade(faro.engine)
-        phones = seed(faro, args.interns, rng)
         started = time.perf_counter()
         month = Month(faro, phones, rng)
         for day in range(args.days):

@@ -23,7 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.messages import render
 from escalation.db import is_postgres
-from escalation.incidents import open_incident, open_incident_of, resolve
+from escalation.incidents import open_incident, resolve
 from escalation.models import (
     INTERN,
     MISSED_CHECKIN,
@@ -33,6 +33,7 @@ from escalation.models import (
     WHATSAPP,
     CheckIn,
     InboundMessage,
+    Incident,
     OutboundMessage,
     Person,
     Trip,
@@ -535,8 +536,18 @@ def all_clear(session: Session, now: datetime, intern: Person) -> list[str]:
     """Resolve her missed check-in, unreachable and trip-overdue incidents; never an emergency."""
     intern.unreachable_since = None
     closed = []
+    open_now = {
+        incident.kind: incident
+        for incident in session.scalars(
+            select(Incident).where(
+                Incident.intern_id == intern.id,
+                Incident.kind.in_(CLOSED_BY_INTERN_OK),
+                Incident.resolved_at.is_(None),
+            )
+        )
+    }
     for kind in CLOSED_BY_INTERN_OK:
-        incident = open_incident_of(session, intern, kind)
+        incident = open_now.get(kind)
         if incident is None:
             continue
         if kind == TRIP_OVERDUE:

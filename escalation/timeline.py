@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert
@@ -54,9 +54,11 @@ def queue(
     channel: str | None = None,
     incident: Incident | None = None,
     priority: int = PRIORITY_NORMAL,
+    delay: timedelta = timedelta(0),
 ) -> OutboundMessage:
     """Put one message in the outbox; it leaves when the transaction commits and a dispatcher
-    claims it. `session.info["queued"]` lets the caller nudge the dispatcher after commit."""
+    claims it (after `delay`). `session.info["queued"]` lets the caller nudge the dispatcher
+    after commit; a delayed message is left to the tick."""
     message = OutboundMessage(
         person_id=person.id if person else None,
         to_phone=phone or person.phone,
@@ -66,10 +68,11 @@ def queue(
         incident_id=incident.id if incident else None,
         priority=priority,
         created_at=now,
-        next_attempt_at=now,
+        next_attempt_at=now + delay,
     )
     session.add(message)
-    session.info.setdefault("queued", []).append(priority)
+    if not delay:
+        session.info.setdefault("queued", []).append(priority)
     return message
 
 

@@ -101,8 +101,7 @@ def ask_by_text(
     session: Session, now: datetime, intern: Person, kind: str, *, delay: timedelta = timedelta(0)
 ) -> Question:
     question, text = ask(session, now, intern, kind)
-    message = queue(session, now, kind=f"question_{kind}", body=text, person=intern)
-    message.next_attempt_at = now + delay
+    queue(session, now, kind=f"question_{kind}", body=text, person=intern, delay=delay)
     return question
 
 
@@ -223,7 +222,7 @@ def after_checkin(session: Session, now: datetime, intern: Person) -> Question |
     """The daily mood question, as its own text right after a check-in is answered: on by
     default, at most once a day, not on PHQ-2 days, not while another question is open or a
     self-harm incident is open."""
-    university = session.get(University, intern.university_id) if intern.university_id else None
+    university = intern.university
     if university is not None and not university.mood_enabled:
         return None
     today = local_day(now, intern.timezone)
