@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.messages import render
@@ -68,11 +68,18 @@ def open_question(session: Session, intern: Person, now: datetime) -> Question |
     )
 
 
-def ask(session: Session, now: datetime, intern: Person, kind: str) -> tuple[Question, str]:
-    """Record a new question (closing any other open one) and return it with its text.
+def ask(
+    session: Session, now: datetime, intern: Person, kind: str, *, fresh: bool = False
+) -> tuple[Question, str]:
+    """Record a new question (closing any other open one) and return it with its text;
+    `fresh`: the caller knows she has no open question and none of this kind today.
 
     The caller sends the text: as the TwiML reply when it answers her message, through the
     outbox otherwise (`ask_by_text`)."""
+    today = local_day(now, intern.timezone)
+    if fresh:
+        question = Question(intern_id=intern.id, kind=kind, local_date=today)
+        return _put(session, now, intern, question)
     for earlier in session.scalars(
         select(Question).where(
             Question.intern_id == intern.id,
@@ -81,7 +88,6 @@ def ask(session: Session, now: datetime, intern: Person, kind: str) -> tuple[Que
         )
     ):
         _expire(session, now, earlier, reason="superseded")
-    today = local_day(now, intern.timezone)
     question = session.scalar(
         select(Question).where(
             Question.intern_id == intern.id, Question.kind == kind, Question.local_date == today
@@ -89,18 +95,30 @@ def ask(session: Session, now: datetime, intern: Person, kind: str) -> tuple[Que
     )
     if question is None:  # one row per kind and day; asked again the same day, it reopens
         question = Question(intern_id=intern.id, kind=kind, local_date=today)
-        session.add(question)
+    return _put(session, now, intern, question)
+
+
+def _put(
+    session: Session, now: datetime, intern: Person, question: Question
+) -> tuple[Question, str]:
+    session.add(question)
+    kind = question.kind
     question.asked_at, question.expires_at = now, now + EXPIRE_AFTER
     question.answered_at = question.expired_at = question.answer = None
-    session.flush()
     record(session, now, "question_asked", person=intern, question=kind)
     return question, render(TEMPLATE[kind], intern.language, name=intern.first_name)
 
 
 def ask_by_text(
-    session: Session, now: datetime, intern: Person, kind: str, *, delay: timedelta = timedelta(0)
+    session: Session,
+    now: datetime,
+    intern: Person,
+    kind: str,
+    *,
+    delay: timedelta = timedelta(0),
+    fresh: bool = False,
 ) -> Question:
-    question, text = ask(session, now, intern, kind)
+    question, text = ask(session, now, intern, kind, fresh=fresh)
     queue(session, now, kind=f"question_{kind}", body=text, person=intern, delay=delay)
     return question
 
@@ -226,15 +244,27 @@ def after_checkin(session: Session, now: datetime, intern: Person) -> Question |
     if university is not None and not university.mood_enabled:
         return None
     today = local_day(now, intern.timezone)
-    if today.isoweekday() == _phq_weekday(university) or _busy(session, intern, now):
+    if today.isoweekday() == _phq_weekday(university):
         return None
-    asked = session.scalar(
-        select(func.count()).where(
-            Question.intern_id == intern.id, Question.kind == MOOD, Question.local_date == today
+    blocking = session.scalar(  # today's mood question, or any question still open
+        select(Question.id)
+        .where(
+            Question.intern_id == intern.id,
+            or_(
+                and_(Question.kind == MOOD, Question.local_date == today),
+                and_(
+                    Question.answered_at.is_(None),
+                    Question.expired_at.is_(None),
+                    Question.expires_at > now,
+                ),
+            ),
         )
+        .limit(1)
     )
+    if blocking is not None or open_incident_of(session, intern, SELF_HARM) is not None:
+        return None
     # A short delay so the question arrives after the thank-you it follows.
-    return None if asked else ask_by_text(session, now, intern, MOOD, delay=MOOD_DELAY)
+    return ask_by_text(session, now, intern, MOOD, delay=MOOD_DELAY, fresh=True)
 
 
 def _busy(session: Session, intern: Person, now: datetime) -> bool:
