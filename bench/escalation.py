@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import heapq
-import http.client
 import logging
 import random
 import statistics
@@ -39,7 +38,8 @@ from sqlalchemy import create_engine, insert, select, text, update
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.webhooks import SID, TOKEN, percentile, post, seed, signed, start_gunicorn  # noqa: E402
+from bench import webhooks  # noqa: E402
+from bench.webhooks import SID, TOKEN, percentile, seed, start_gunicorn  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.runtime import Faro  # noqa: E402
 from bot.transports import TransportError  # noqa: E402
@@ -73,23 +73,16 @@ ADMIN = "+528119990000"
 
 
 def emergencies(port: int, phones: list[str], mock: TwilioMock) -> list[float]:
+    """Time until the last of step one's requests (2 texts, 2 calls) reached the mock."""
     delays = []
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    for i, phone in enumerate(phones):
-        request = signed(port, phone, "SOS", f"SMesc{i}")
-        before = len(mock.received)
-        started = time.perf_counter()
-        post(connection, request)
-        while len(mock.received) < before + STEP_ONE_REQUESTS:
-            if time.perf_counter() - started > 10:
-                raise SystemExit("step one did not reach the Twilio mock within 10 s")
-            time.sleep(0.0005)
+    before = len(mock.received)
+    for times in webhooks.emergencies(port, phones, mock, expect=STEP_ONE_REQUESTS):
         arrived = mock.received[before : before + STEP_ONE_REQUESTS]
+        before += STEP_ONE_REQUESTS
         kinds = sorted(r.resource for r in arrived)
         if kinds != ["Calls", "Calls", "Messages", "Messages"]:
             raise SystemExit(f"unexpected requests at the mock: {kinds}")
-        delays.append(max(r.received_at for r in arrived) - started)
-    connection.close()
+        delays.append(max(times))
     return delays
 
 

@@ -123,11 +123,13 @@ def process(
         else None
     )
     if person is None or not person.active:
-        reply = _unknown_sender(session, now, message)
+        reply, intent = _unknown_sender(session, now, message), "unknown_sender"
     else:
-        message.person_id = person.id
-        reply = Conversation(session, now, person, message, admin_phones).answer()
-    message.reply = reply
+        talk = Conversation(session, now, person, message, admin_phones)
+        reply, intent = talk.answer(), talk.intent
+    # Set last, together: written in one UPDATE at commit rather than one per autoflush.
+    message.person_id = person.id if person is not None and person.active else None
+    message.intent, message.reply = intent, reply
     return True, reply
 
 
@@ -141,7 +143,6 @@ def _unknown_sender(session: Session, now: datetime, message: InboundMessage) ->
         message_id=message.id,
         phone=message.phone or message.from_address,
     )
-    message.intent = "unknown_sender"
     earlier = session.scalar(
         select(InboundMessage.id).where(
             InboundMessage.phone == message.phone,
@@ -167,6 +168,7 @@ class Conversation:
     ):
         self.session, self.now, self.person, self.message = session, now, person, message
         self.admin_phones = tuple(admin_phones)
+        self.intent: str | None = None  # what the text meant, once answered
 
     def answer(self) -> str | None:
         context = i.Context(
@@ -179,7 +181,7 @@ class Conversation:
             today=local_date(self.person, self.now),
         )
         intent = i.interpret(self.message.body, context)
-        self.message.intent = intent.kind
+        self.intent = intent.kind
         handler = HANDLERS.get(intent.kind)
         return handler(self, intent) if handler else self.on_unknown(intent)
 

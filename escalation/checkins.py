@@ -41,6 +41,9 @@ from escalation.models import (
 from escalation.schedule import Schedule, hhmm, local_day, next_ping
 from escalation.timeline import event_row, message_row, queue, queue_many, record, record_many
 
+# An answer counts for the latest unanswered ping of these last days (yesterday's, after midnight).
+PENDING_DAYS = timedelta(days=3)
+
 # Outbox kinds (delivery failures of these two are followed up: escalation/delivery.py).
 PING = "checkin_ping"
 REMINDER = "checkin_reminder"
@@ -499,7 +502,7 @@ def checkin_for(session: Session, intern: Person, day: date) -> CheckIn:
 def pending_checkin(session: Session, intern: Person, now: datetime) -> CheckIn | None:
     """The latest pinged, unanswered check-in of the last few days (yesterday's missed one
     when she answers after midnight)."""
-    since = local_date(intern, now) - timedelta(days=3)
+    since = local_date(intern, now) - PENDING_DAYS
     return session.scalar(
         select(CheckIn)
         .where(
@@ -519,9 +522,18 @@ def record_fine(
     """The intern said she is fine: her pending check-in is answered (late if past its
     deadline), or today's if none is pending (an answer before the ping means no ping today).
     The caller decides whether the answer also gives the all-clear (`all_clear`)."""
-    checkin = pending_checkin(session, intern, now) or checkin_for(
-        session, intern, local_date(intern, now)
-    )
+    today = local_date(intern, now)
+    recent = session.scalars(  # one read for both: the pending one, or today's
+        select(CheckIn)
+        .where(CheckIn.intern_id == intern.id, CheckIn.local_date >= today - PENDING_DAYS)
+        .order_by(CheckIn.local_date.desc())
+    ).all()
+    pending = [c for c in recent if c.sent_at is not None and c.answered_at is None]
+    todays = [c for c in recent if c.local_date == today]
+    checkin = (pending or todays or [None])[0]
+    if checkin is None:
+        checkin = CheckIn(intern_id=intern.id, local_date=today)
+        session.add(checkin)
     first = checkin.answered_at is None
     if first:
         checkin.answered_at = now
