@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, redirect, url_for
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -12,6 +12,13 @@ from escalation.heartbeat import SILENCE, notice_silence
 from escalation.tick import last_tick
 
 bp = Blueprint("health", __name__)
+
+
+@bp.get("/")
+def index():
+    """A newcomer opening the root finds the simulator (console transport) or the health check."""
+    console = faro().settings.sms_transport == "console"
+    return redirect(url_for("simulator.page" if console else "health.health"))
 
 
 @bp.get("/health")

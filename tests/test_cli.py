@@ -109,3 +109,9 @@ def test_health_is_503_until_a_tick_has_run_then_200(client, runner):
     second = client.get("/health")
     assert second.status_code == 200
     assert second.get_json()["last_tick_age_seconds"] < 60
+
+
+def test_the_root_leads_a_newcomer_to_the_simulator(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/simulator/")
