@@ -175,7 +175,8 @@ class Conversation:
             intern=self.person.is_intern,
             # A buddy is an intern too: she is a responder while she has an alert open to
             # answer (then `OK 4821` acknowledges); her bare `OK` stays her own check-in.
-            responder=not self.person.is_intern or bool(self.cases),
+            responder=not self.person.is_intern
+            or (i.may_answer_a_case(self.message.body) and bool(self.cases)),
             duress_word=self.person.duress_word,
             question=SCALE[self.question.kind] if self.question else None,
             today=local_date(self.person, self.now),

@@ -305,6 +305,13 @@ def normalize(text: str) -> str:
     return " ".join(_Words.of(text).raw)
 
 
+def may_answer_a_case(text: str | None) -> bool:
+    """Whether a text could be a responder's answer (an ack or close word, or a number that
+    could be an incident code): only then does it matter if the sender has alerts open."""
+    words = set(normalize(text or "").split())
+    return bool(words & (ACK_WORDS | RESOLVE_WORDS)) or any(CODE.fullmatch(w) for w in words)
+
+
 def clashes_with_vocabulary(word: str) -> bool:
     """Whether a proposed duress word contains a vocabulary word or a number; such a word
     would be read as something else (emergency wins; "bien" would make every check-in a

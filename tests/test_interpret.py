@@ -558,3 +558,20 @@ def test_a_duress_word_made_of_vocabulary_is_flagged_for_the_caller():
     assert clashes_with_vocabulary("1234")
     assert clashes_with_vocabulary("suicidio")
     assert not clashes_with_vocabulary("Tranquila")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ok", False),
+        ("estoy bien", False),
+        ("OK 4821", True),
+        ("atiendo", True),
+        ("LISTO #4821", True),
+        ("tengo 2 pacientes", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_may_answer_a_case(text, expected):
+    assert i.may_answer_a_case(text) is expected
