@@ -27,7 +27,7 @@ from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.transports import Envelope, TransportError
-from escalation.db import is_postgres, transaction
+from escalation.db import skip_locked, transaction
 from escalation.delivery import on_delivery_failed
 from escalation.models import OutboundMessage
 from escalation.timeline import event_row, record, record_many
@@ -74,8 +74,7 @@ def claim_batch(session: Session, now: datetime, token: str, limit: int = BATCH)
         .order_by(_table.c.priority.desc(), _table.c.next_attempt_at)
         .limit(limit)
     )
-    if is_postgres(session):
-        query = query.with_for_update(skip_locked=True)
+    query = skip_locked(query, session)
     ids = list(session.scalars(query))
     if not ids:
         return []

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.messages import render
-from escalation.db import is_postgres
+from escalation.db import due_ids, skip_locked
 from escalation.incidents import open_incident, resolve
 from escalation.models import (
     INTERN,
@@ -65,28 +65,8 @@ def local_date(person: Person, now: datetime) -> date:
     return local_day(now, person.timezone)
 
 
-def due_ids(session: Session, column, now: datetime, limit: int) -> list[int]:
-    """The ids of the `limit` earliest rows whose `column` is due, skipping rows another
-    transaction holds on PostgreSQL (so concurrent ticks spread over different rows)."""
-    model = column.class_
-    query = select(model.id).where(column <= now).order_by(column).limit(limit)
-    if is_postgres(session):
-        query = query.with_for_update(skip_locked=True)
-    return list(session.scalars(query))
-
-
 def _people(session: Session, ids) -> dict[int, Person]:
     return {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids)))}
-
-
-def first_due(session: Session, column, now: datetime) -> int | None:
-    """The id of the earliest row whose `column` is due, skipping rows another transaction
-    holds on PostgreSQL (so concurrent ticks spread over different rows)."""
-    model = column.class_
-    query = select(model.id).where(column <= now).order_by(column).limit(1)
-    if is_postgres(session):
-        query = query.with_for_update(skip_locked=True)
-    return session.scalar(query)
 
 
 # --- Scheduling ------------------------------------------------------------------------------
@@ -169,8 +149,7 @@ def handle_some_due_pings(
         .limit(limit)
         .options(joinedload(Person.university))  # her reminder and deadline minutes
     )
-    if is_postgres(session):
-        query = query.with_for_update(skip_locked=True, of=Person)
+    query = skip_locked(query, session, of=Person)
     interns = list(session.scalars(query))
     if not interns:
         return 0

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -165,3 +165,22 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+def skip_locked(query, session: Session, **options):
+    """Lock the selected due rows `FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent ticks
+    and dispatchers claim different rows instead of queueing on the same one. On SQLite the
+    write lock taken at BEGIN already serialises claimers. `options`: e.g. `of=Person`."""
+    return query.with_for_update(skip_locked=True, **options) if is_postgres(session) else query
+
+
+def due_ids(session: Session, column, now: datetime, limit: int = 1) -> list[int]:
+    """The ids of the `limit` earliest rows whose due-work `column` has come (indexed)."""
+    model = column.class_
+    query = select(model.id).where(column <= now).order_by(column).limit(limit)
+    return list(session.scalars(skip_locked(query, session)))
+
+
+def first_due(session: Session, column, now: datetime) -> int | None:
+    ids = due_ids(session, column, now)
+    return ids[0] if ids else None

@@ -26,7 +26,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.messages import render
-from escalation.db import is_postgres
+from escalation.db import skip_locked
 from escalation.models import (
     CRITICAL,
     DURESS,
@@ -278,10 +278,6 @@ def realert_step_one(
     alert(session, now, incident, policy_for(session, incident)[0], admin_phones, number=1)
 
 
-def _due_first(query, session: Session):
-    return query.with_for_update(skip_locked=True) if is_postgres(session) else query
-
-
 def handle_one_due_step(session: Session, now: datetime, settings: Any) -> bool:
     """Take the next escalation step of one incident whose `next_step_at` has come."""
     query = (
@@ -294,7 +290,7 @@ def handle_one_due_step(session: Session, now: datetime, settings: Any) -> bool:
         .order_by(Incident.next_step_at)
         .limit(1)
     )
-    incident = session.scalar(_due_first(query, session))
+    incident = session.scalar(skip_locked(query, session))
     if incident is None:
         return False
     if not advance(session, now, incident, settings_admins(settings)):
@@ -344,7 +340,7 @@ def handle_one_ack_check(session: Session, now: datetime, settings: Any) -> bool
         .order_by(Incident.ack_check_at)
         .limit(1)
     )
-    incident = session.scalar(_due_first(query, session))
+    incident = session.scalar(skip_locked(query, session))
     if incident is None:
         return False
     due = incident.ack_check_at
@@ -429,8 +425,7 @@ def handle_one_failed_alert(session: Session, now: datetime, settings: Any) -> b
         .order_by(OutboundMessage.id)
         .limit(1)
     )
-    if is_postgres(session):
-        query = query.with_for_update(skip_locked=True, of=OutboundMessage)
+    query = skip_locked(query, session, of=OutboundMessage)
     message = session.scalar(query)
     if message is None:
         return False

@@ -15,7 +15,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.messages import render
-from escalation.checkins import first_due, local_date, reschedule
+from escalation.checkins import local_date, reschedule
+from escalation.db import first_due
 from escalation.models import CheckIn, Person
 from escalation.schedule import local_start, ping_instant
 from escalation.timeline import queue, record

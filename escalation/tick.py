@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.inbound import reply_later
-from escalation.db import is_postgres, transaction
+from escalation.db import skip_locked, transaction
 from escalation.models import Heartbeat, InboundMessage
 
 log = logging.getLogger(__name__)
@@ -44,9 +44,7 @@ def handle_one_unprocessed_inbound(session: Session, now: datetime, settings: An
         .order_by(InboundMessage.received_at)
         .limit(1)
     )
-    if is_postgres(session):
-        query = query.with_for_update(skip_locked=True)
-    message_id = session.scalar(query)
+    message_id = session.scalar(skip_locked(query, session))
     if message_id is None:
         return False
     log.warning("processing inbound message %s again after a failure", message_id)

@@ -14,7 +14,8 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot.messages import render
-from escalation.checkins import first_due, open_trip
+from escalation.checkins import open_trip
+from escalation.db import first_due
 from escalation.incidents import open_incident, open_incident_of, resolve
 from escalation.models import TRIP_OVERDUE, Person, Trip
 from escalation.schedule import hhmm

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.messages import render
 from escalation.checkins import SCHEDULE_NOW
-from escalation.db import is_postgres
+from escalation.db import first_due
 from escalation.incidents import open_incident, open_incident_of
 from escalation.models import (
     CALL_OFFER,
@@ -296,20 +296,12 @@ def next_phq(intern: Person, university: University | None, after: datetime) -> 
     return ping_instant(day + timedelta(days=7), at, intern.timezone)
 
 
-def _first_due(session: Session, query):
-    if is_postgres(session):
-        query = query.with_for_update(skip_locked=True)
-    return session.scalar(query.limit(1))
-
-
 def handle_one_due_phq(session: Session, now: datetime, settings: Any) -> bool:
     """Send one due weekly PHQ-2 (its first question); claimed by moving next_phq_at on."""
-    intern = _first_due(
-        session,
-        select(Person).where(Person.next_phq_at <= now).order_by(Person.next_phq_at),
-    )
-    if intern is None:
+    intern_id = first_due(session, Person.next_phq_at, now)
+    if intern_id is None:
         return False
+    intern = session.get(Person, intern_id)
     university = session.get(University, intern.university_id) if intern.university_id else None
     due = intern.next_phq_at
     # Someone who left the roster is no longer scheduled (re-activating her schedules her).
@@ -345,12 +337,10 @@ def _paused(intern: Person, now: datetime) -> bool:
 
 
 def handle_one_expired_question(session: Session, now: datetime, settings: Any) -> bool:
-    question = _first_due(
-        session,
-        select(Question).where(Question.expires_at <= now).order_by(Question.expires_at),
-    )
-    if question is None:
+    question_id = first_due(session, Question.expires_at, now)
+    if question_id is None:
         return False
+    question = session.get(Question, question_id)
     claimed = session.execute(
         update(Question)
         .where(

@@ -154,10 +154,16 @@ def transport():
 
 
 @pytest.fixture
-def app(database_url, transport):
+def extra_settings() -> dict[str, str]:
+    """Settings one test file or test adds (override this fixture, or parametrize it)."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, transport, extra_settings):
     from app import create_app  # imported here so that pure-function tests need no app
 
-    app = create_app(settings_for(database_url), transport=transport)
+    app = create_app(settings_for(database_url, **extra_settings), transport=transport)
     app.config["TESTING"] = True
     yield app
     app.extensions["faro"].close()
@@ -176,6 +182,14 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The webhooks' wall clock, frozen: `clock.set(at(...))`."""
+    from tests.escalation_helpers import freeze
+
+    return freeze(monkeypatch)
 
 
 def signature(url: str, params: dict[str, str]) -> str:

@@ -10,14 +10,13 @@ import pytest
 
 from escalation.db import transaction
 from escalation.models import EMERGENCY, MISSED_CHECKIN
-from tests.conftest import at, settings_for
+from tests.conftest import at
 from tests.escalation_helpers import (
     answer_call,
     call_ended,
     call_params,
     calls,
     events,
-    freeze,
     incident,
     open_for,
     outbox,
@@ -30,17 +29,8 @@ ADMIN = "+528112345678"
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    return freeze(monkeypatch)
-
-
-@pytest.fixture
-def app(database_url, transport):
-    from app import create_app
-
-    app = create_app(settings_for(database_url, ADMIN_PHONES=ADMIN), transport=transport)
-    yield app
-    app.extensions["faro"].close()
+def extra_settings():
+    return {"ADMIN_PHONES": ADMIN}
 
 
 def emergency_call_to(faro, people, who: str):

@@ -5,25 +5,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from escalation.models import EMERGENCY, MISSED_CHECKIN, SUPPORT
 from tests.conftest import at
 from tests.escalation_helpers import (
     alerts,
     events,
-    freeze,
     incident,
     open_for,
     outbox,
 )
 
 T0 = at("2025-11-24T10:00:00-06:00")
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    return freeze(monkeypatch)
 
 
 def reply(text_faro, sender: str, body: str) -> str:

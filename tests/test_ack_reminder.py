@@ -5,18 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from escalation.models import MISSED_CHECKIN
 from tests.conftest import at
-from tests.escalation_helpers import alerts, events, freeze, incident, open_for, outbox
+from tests.escalation_helpers import alerts, events, incident, open_for, outbox
 
 T0 = at("2025-11-24T10:00:00-06:00")
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    return freeze(monkeypatch)
 
 
 def test_rosa_is_reminded_after_two_hours_and_the_chain_resumes_half_an_hour_later(

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from escalation.models import EMERGENCY, SMS, VOICE
-from tests.conftest import at, settings_for
+from tests.conftest import at
 from tests.escalation_helpers import alerts, calls, events, open_for, texts
 
 T0 = at("2025-11-24T10:00:00-06:00")
@@ -18,12 +18,8 @@ ADMIN = "+528112345678"
 
 
 @pytest.fixture
-def app(database_url, transport):
-    from app import create_app
-
-    app = create_app(settings_for(database_url, ADMIN_PHONES=ADMIN), transport=transport)
-    yield app
-    app.extensions["faro"].close()
+def extra_settings():
+    return {"ADMIN_PHONES": ADMIN}
 
 
 def stages(faro, case) -> list[tuple[int, int, int]]:

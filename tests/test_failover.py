@@ -10,12 +10,11 @@ import pytest
 
 from bot.transports import TransportError
 from escalation.models import MISSED_CHECKIN, SMS, VOICE, WHATSAPP
-from tests.conftest import at, settings_for
+from tests.conftest import at
 from tests.escalation_helpers import (
     alerts,
     calls,
     events,
-    freeze,
     incident,
     open_for,
     outbox,
@@ -29,24 +28,8 @@ ADMIN = "+528112345678"
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    return freeze(monkeypatch)
-
-
-@pytest.fixture
-def extra():
-    """More settings for one test (parametrize `extra` to change them)."""
-    return {}
-
-
-@pytest.fixture
-def app(database_url, transport, extra):
-    from app import create_app
-
-    settings = settings_for(database_url, ADMIN_PHONES=ADMIN, **extra)
-    app = create_app(settings, transport=transport)
-    yield app
-    app.extensions["faro"].close()
+def extra_settings():
+    return {"ADMIN_PHONES": ADMIN}
 
 
 def report(client, message, status: str, error_code: str = "30003"):
@@ -75,7 +58,10 @@ def test_an_undelivered_text_becomes_a_call_at_once(faro, people, client, clock,
     assert len(calls(faro, people["rosa"])) == 1
 
 
-@pytest.mark.parametrize("extra", [{"TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886"}])
+@pytest.mark.parametrize(
+    "extra_settings",
+    [{"ADMIN_PHONES": ADMIN, "TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886"}],
+)
 def test_with_whatsapp_on_a_failed_text_goes_by_whatsapp_then_by_call(faro, people, client, clock):
     open_for(faro, people["ana"], MISSED_CHECKIN, T0)
     faro.run_pass(T0)

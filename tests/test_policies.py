@@ -28,7 +28,7 @@ from escalation.policy import (
     save_policy,
     validate,
 )
-from tests.conftest import at, settings_for
+from tests.conftest import at
 from tests.escalation_helpers import alerts, calls, open_for, texts
 
 T0 = at("2025-11-24T10:00:00-06:00")
@@ -36,13 +36,8 @@ ADMIN = "+528112345678"
 
 
 @pytest.fixture
-def app(database_url, transport):
-    """The app with an on-call administrator (ADMIN_PHONES)."""
-    from app import create_app
-
-    app = create_app(settings_for(database_url, ADMIN_PHONES=ADMIN), transport=transport)
-    yield app
-    app.extensions["faro"].close()
+def extra_settings():
+    return {"ADMIN_PHONES": ADMIN}
 
 
 def test_the_defaults_are_the_design_table():
