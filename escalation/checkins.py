@@ -39,7 +39,15 @@ from escalation.models import (
     Trip,
 )
 from escalation.schedule import Schedule, hhmm, local_day, next_ping
-from escalation.timeline import event_row, message_row, queue, queue_many, record, record_many
+from escalation.timeline import (
+    claim_follow_up,
+    event_row,
+    message_row,
+    queue,
+    queue_many,
+    record,
+    record_many,
+)
 
 # An answer counts for the latest unanswered ping of these last days (yesterday's, after midnight).
 PENDING_DAYS = timedelta(days=3)
@@ -568,19 +576,14 @@ def follow_up_failed(session: Session, now: datetime, message: OutboundMessage) 
     same text at once on her other channel (WhatsApp → SMS always; SMS → WhatsApp when she
     has written to us on WhatsApp); when that fails too, or there is none, her check-in's
     deadline moves to now and the deadline step opens an *unreachable* incident (nurse and
-    buddies) instead of waiting for the deadline. Safe to call twice for one message (the
-    outbox and the status webhook may both report one failure)."""
+    buddies) instead of waiting for the deadline. Once per message, however many report it."""
     if message.kind not in FOLLOWED_KINDS or message.person_id is None:
         return
-    followed = session.info.setdefault("followed_up_messages", set())
-    if message.id in followed:  # already followed up in this transaction
+    if not claim_follow_up(session, message):
         return
-    followed.add(message.id)
     intern = session.get(Person, message.person_id)
     other = _other_channel(session, intern, message)
     if other is not None:
-        if _failover_exists(session, message):
-            return
         retry = queue(session, now, kind=message.kind, body=message.body, person=intern,
                       channel=other)  # fmt: skip
         retry.failover_of_id = message.id
@@ -608,20 +611,3 @@ def _other_channel(session: Session, intern: Person, message: OutboundMessage) -
         .limit(1)
     )
     return WHATSAPP if used_whatsapp is not None else None
-
-
-def _failover_exists(session: Session, message: OutboundMessage) -> bool:
-    if message.id is None:
-        return False
-    return (
-        session.scalar(
-            select(OutboundMessage.id)
-            .where(
-                OutboundMessage.person_id == message.person_id,
-                OutboundMessage.kind == message.kind,
-                OutboundMessage.failover_of_id == message.id,
-            )
-            .limit(1)
-        )
-        is not None
-    )

@@ -7,7 +7,7 @@ Every unit of due work is claimed by a conditional UPDATE (proceed only on rowco
   and only while nobody has acknowledged or resolved the incident;
 - an acknowledgement left unresolved: `ack_check_at` (indexed) moves on, reminding the
   acknowledger first and re-escalating 30 minutes later;
-- a failed alert: marked `claimed_by = FAILOVER_MARK` once its follow-up is decided.
+- a failed alert: its follow-up claimed once (`escalation.timeline.claim_follow_up`).
 
 A step's stage is (step, repeats): steps 1..n of the policy, then repeats of step n, then the
 "final" stage n + 1 (everyone on the policy and the administrators, called and texted) which
@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.messages import render
@@ -51,7 +51,7 @@ from escalation.models import (
     Person,
 )
 from escalation.policy import ADMINS, BUDDIES, PERSON_PREFIX, Step, load_policy
-from escalation.timeline import queue, record
+from escalation.timeline import claim_follow_up, not_followed_up, queue, record
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,6 @@ ACK_REMIND_AFTER = timedelta(hours=2)
 REESCALATE_AFTER = timedelta(minutes=30)
 # Failover: the next channel for the same person; WhatsApp only when it is configured.
 CHAIN = (SMS, WHATSAPP, VOICE)
-FAILOVER_MARK = "failover"
 # A failed alert older than this is history, not something to fail over any more.
 FAILOVER_WINDOW = timedelta(hours=1)
 FAILED_STATUSES = ("failed", "undelivered")
@@ -420,7 +419,7 @@ def handle_one_failed_alert(session: Session, now: datetime, settings: Any) -> b
             OutboundMessage.kind == ALERT,
             OutboundMessage.failed_at.is_not(None),
             OutboundMessage.failed_at >= now - FAILOVER_WINDOW,
-            _not_failed_over(),
+            not_followed_up(),
         )
         .order_by(OutboundMessage.id)
         .limit(1)
@@ -433,10 +432,6 @@ def handle_one_failed_alert(session: Session, now: datetime, settings: Any) -> b
     return True
 
 
-def _not_failed_over():
-    return or_(OutboundMessage.claimed_by.is_(None), OutboundMessage.claimed_by != FAILOVER_MARK)
-
-
 def fail_over(
     session: Session, now: datetime, message: OutboundMessage, settings: Any = None
 ) -> OutboundMessage | None:
@@ -445,13 +440,7 @@ def fail_over(
     the claim marks it."""
     if message.kind != ALERT or message.incident_id is None:
         return None
-    claimed = session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.id == message.id, _not_failed_over())
-        .values(claimed_by=FAILOVER_MARK)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
+    if not claim_follow_up(session, message):
         return None
     incident = session.get(Incident, message.incident_id)
     if incident.resolved_at is not None or incident.acknowledged_at is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, or_, update
 from sqlalchemy.orm import Session
 
 from escalation.models import (
@@ -74,6 +74,27 @@ def queue(
     if not delay:
         session.info.setdefault("queued", []).append(priority)
     return message
+
+
+# A failed message whose follow-up (another channel, an incident, a flag) has been decided.
+# Its claim columns are free for good once it failed, so the mark lives there.
+FOLLOWED_UP = "followed-up"
+
+
+def not_followed_up():
+    return or_(OutboundMessage.claimed_by.is_(None), OutboundMessage.claimed_by != FOLLOWED_UP)
+
+
+def claim_follow_up(session: Session, message: OutboundMessage) -> bool:
+    """Claim deciding what `message`'s failure means, once, whoever notices it first (the
+    outbox, the status webhook, a tick step; any process): a conditional UPDATE, rowcount 1."""
+    claimed = session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message.id, not_followed_up())
+        .values(claimed_by=FOLLOWED_UP)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return claimed == 1
 
 
 # --- Bulk forms, for steps that handle a batch in one transaction ------------------------------
