@@ -101,7 +101,7 @@ def emergency_latency(url: str, mock: TwilioMock, count: int, workers: int) -> l
 
 
 def deadline_latency(url: str, mock: TwilioMock, rounds: int, burst: int) -> dict[str, list]:
-    faro = Faro(load_settings(_mock_env(url, mock)))
+    faro = Faro(load_settings(webhooks.twilio_settings(url, mock.url, "http://127.0.0.1:9")))
     with transaction(faro.sessions) as session:
         interns = session.scalars(select(Person).where(Person.role == INTERN)).all()
         ids = [p.id for p in interns if p.checkin_time is None]
@@ -147,19 +147,6 @@ def _deadlines(faro: Faro, intern_ids: list[int], due: datetime) -> None:
                 for i in intern_ids
             ],
         )  # fmt: skip
-
-
-def _mock_env(url: str, mock: TwilioMock) -> dict[str, str]:
-    return {
-        "DATABASE_URL": url,
-        "SECRET_KEY": "bench",
-        "SMS_TRANSPORT": "twilio",
-        "TWILIO_ACCOUNT_SID": SID,
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "TWILIO_SMS_FROM": "+15005550006",
-        "TWILIO_API_BASE_URL": mock.url,
-        "PUBLIC_BASE_URL": "http://127.0.0.1:9",
-    }
 
 
 def add_plain_interns(url: str, count: int) -> None:

@@ -71,9 +71,9 @@ def seed(url: str, interns: int) -> list[str]:
     return phones
 
 
-def start_gunicorn(url: str, port: int, mock_url: str, workers: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
+def twilio_settings(url: str, mock_url: str, public_url: str) -> dict[str, str]:
+    """Faro's settings for a run against the local Twilio mock."""
+    return {
         "DATABASE_URL": url,
         "SECRET_KEY": "bench",
         "SMS_TRANSPORT": "twilio",
@@ -81,9 +81,13 @@ def start_gunicorn(url: str, port: int, mock_url: str, workers: int) -> subproce
         "TWILIO_AUTH_TOKEN": TOKEN,
         "TWILIO_SMS_FROM": "+15005550006",
         "TWILIO_API_BASE_URL": mock_url,
-        "PUBLIC_BASE_URL": f"{PUBLIC}:{port}",
+        "PUBLIC_BASE_URL": public_url,
         "RUN_SCHEDULER": "0",
     }
+
+
+def start_gunicorn(url: str, port: int, mock_url: str, workers: int) -> subprocess.Popen:
+    env = {**os.environ, **twilio_settings(url, mock_url, f"{PUBLIC}:{port}")}
     command = [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
         "-w",
