@@ -66,7 +66,9 @@ DEFAULT_DEADLINE_MINUTES = 120
 WHATSAPP_SESSION = timedelta(hours=24)
 # Answering "ok" resolves these; an emergency or duress is only ever closed by a responder.
 CLOSED_BY_INTERN_OK = (MISSED_CHECKIN, UNREACHABLE, TRIP_OVERDUE)
-SCHEDULE_FIELDS = ("role", "active", "checkin_time", "timezone", "checkin_days", "paused_until")
+SCHEDULE_FIELDS = (
+    "role", "active", "opted_out_at", "checkin_time", "timezone", "checkin_days", "paused_until"
+)  # fmt: skip
 
 
 def local_date(person: Person, now: datetime) -> date:

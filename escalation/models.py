@@ -133,6 +133,9 @@ class Person(Base):
     pause_notice_at: Mapped[datetime | None] = mapped_column(index=True)
     # Set when a text to this person failed for good (shown to administrators).
     unreachable_since: Mapped[datetime | None]
+    # Set when she texted STOP/BAJA … or Twilio refused a message with 21610 (she opted out at
+    # the carrier): no pings or questions, nothing that expects an answer; START/ALTA clears it.
+    opted_out_at: Mapped[datetime | None]
     # Due work: the next weekly PHQ-2 questionnaire.
     next_phq_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -154,6 +157,11 @@ class Person(Base):
     @property
     def is_intern(self) -> bool:
         return self.role == INTERN
+
+    @property
+    def takes_prompts(self) -> bool:
+        """Whether Faro may text her first (pings, questions): active and not opted out."""
+        return bool(self.active) and self.opted_out_at is None
 
 
 class InboundMessage(Base):

@@ -30,8 +30,9 @@ class Schedule:
 
     @classmethod
     def of(cls, person) -> Schedule | None:
-        """A Person's schedule; None unless she is an active intern with a check-in time."""
-        if not (person.is_intern and person.active and person.checkin_time):
+        """A Person's schedule; None unless she is an active intern with a check-in time who
+        has not opted out."""
+        if not (person.is_intern and person.takes_prompts and person.checkin_time):
             return None
         return cls(
             person.checkin_time,
