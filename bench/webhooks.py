@@ -83,6 +83,7 @@ def twilio_settings(url: str, mock_url: str, public_url: str) -> dict[str, str]:
         "TWILIO_API_BASE_URL": mock_url,
         "PUBLIC_BASE_URL": public_url,
         "RUN_SCHEDULER": "0",
+        "ADMIN_PHONES": "+528100000099",
     }
 
 

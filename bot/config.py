@@ -162,6 +162,12 @@ def _pick_transport(settings: Settings, explicit: str, env: Mapping[str, str]) -
             )
         if not env.get("SECRET_KEY", "").strip():
             raise ConfigError("SECRET_KEY is required when SMS_TRANSPORT=twilio")
+        if not settings.admin_phones:
+            # The end of every escalation chain must be somebody.
+            raise ConfigError(
+                "ADMIN_PHONES is required when SMS_TRANSPORT=twilio: the on-call "
+                "administrators' phones (E.164, comma-separated), the end of every alarm"
+            )
         return replace(settings, sms_transport="twilio")
     if not explicit:
         log.info("No Twilio credentials: messages go to the console transport")

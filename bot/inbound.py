@@ -14,24 +14,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import interpret as i
+from bot import responder_replies, strangers
 from bot.messages import render
 from bot.phones import BadPhone, split_address
 from escalation.checkins import local_date
 from escalation.db import transaction
-from escalation.incidents import open_incident, open_incidents_alerted_to
-from escalation.models import InboundMessage, Incident, Person, Question
+from escalation.incidents import alerted, open_incident, open_incidents, open_incidents_alerted_to
+from escalation.models import UNCLEAR, InboundMessage, Incident, Person, Question
 from escalation.timeline import queue, record
 from escalation.wellbeing import SCALE, open_question
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1600  # Twilio's own limit for one inbound message
-UNKNOWN_REPLY_EVERY = timedelta(hours=24)
+UNCLEAR_AFTER, UNCLEAR_WINDOW = 3, timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -117,93 +118,107 @@ def process(
     if claimed != 1:
         return False, None
     message = session.get(InboundMessage, message_id)
-    person = (
+    found = (
         session.scalar(select(Person).where(Person.phone == message.phone))
         if message.phone
         else None
     )
-    if person is None or not person.active:
-        reply, intent = _unknown_sender(session, now, message), "unknown_sender"
-    else:
+    person = found if found is not None and found.active else None
+    admin = message.phone is not None and message.phone in admin_phones
+    if person is not None or admin:
         talk = Conversation(session, now, person, message, admin_phones)
         reply, intent = talk.answer(), talk.intent
+    else:
+        reply, intent = strangers.answer(session, now, message, found, admin_phones)
     # Set last, together: written in one UPDATE at commit rather than one per autoflush.
-    message.person_id = person.id if person is not None and person.active else None
+    message.person_id = person.id if person is not None else None
     message.intent, message.reply = intent, reply
     return True, reply
 
 
-def _unknown_sender(session: Session, now: datetime, message: InboundMessage) -> str | None:
-    """One neutral reply a day to a number we do not know; it says nothing about anyone."""
-    log.warning("text from unknown number %s (message %s)", message.from_address, message.id)
-    record(
-        session,
-        now,
-        "unknown_sender",
-        message_id=message.id,
-        phone=message.phone or message.from_address,
-    )
-    earlier = session.scalar(
-        select(InboundMessage.id).where(
-            InboundMessage.phone == message.phone,
-            InboundMessage.id != message.id,
-            InboundMessage.reply.is_not(None),
-            InboundMessage.received_at >= now - UNKNOWN_REPLY_EVERY,
-        )
-    )
-    if message.phone is None or earlier is not None:
-        return None
-    return render("unknown_sender", "es")
-
-
 class Conversation:
-    """What one text from a known person means and what we answer.
+    """What one text from a known sender means and what we answer.
 
-    The answers themselves live by audience: `bot.intern_replies` (check-ins, help, trips,
-    pauses …) and `bot.responder_replies` (acknowledging and closing incidents).
+    The sender is a person on the roster, or an administrator's phone (`ADMIN_PHONES`) that
+    may have no roster row (`person` is None); administrators answer any case. The answers
+    live by audience: `bot.intern_replies` (check-ins, help, trips, pauses …),
+    `bot.responder_replies` (acknowledging, closing and asking about incidents) and
+    `bot.optout_replies` (leaving and rejoining).
     """
 
     def __init__(
-        self, session: Session, now: datetime, person: Person, message: InboundMessage, admin_phones
+        self,
+        session: Session,
+        now: datetime,
+        person: Person | None,
+        message: InboundMessage,
+        admin_phones: tuple[str, ...],
     ):
         self.session, self.now, self.person, self.message = session, now, person, message
         self.admin_phones = tuple(admin_phones)
+        self.phone = message.phone
+        self.is_admin = message.phone in self.admin_phones
+        self.language = person.language if person else "es"
         self.intent: str | None = None  # what the text meant, once answered
+
+    @property
+    def is_intern(self) -> bool:
+        return self.person is not None and self.person.is_intern
 
     def answer(self) -> str | None:
         context = i.Context(
-            intern=self.person.is_intern,
+            intern=self.is_intern,
             # A buddy is an intern too: she is a responder while she has an alert open to
             # answer (then `OK 4821` acknowledges); her bare `OK` stays her own check-in.
-            responder=not self.person.is_intern
+            responder=not self.is_intern
             or (i.may_answer_a_case(self.message.body) and bool(self.cases)),
-            duress_word=self.person.duress_word,
+            duress_word=self.person.duress_word if self.person else None,
             question=SCALE[self.question.kind] if self.question else None,
-            today=local_date(self.person, self.now),
+            today=local_date(self.person, self.now) if self.person else None,
         )
         intent = i.interpret(self.message.body, context)
         self.intent = intent.kind
+        if self.person is None:  # an administrator's phone that is not on the roster
+            return responder_replies.for_admin_phone(self, intent)
         handler = HANDLERS.get(intent.kind)
         return handler(self, intent) if handler else self.on_unknown(intent)
 
     @cached_property
     def question(self) -> Question | None:
         """The mental-health question waiting for her answer: a digit answers it."""
-        return open_question(self.session, self.person, self.now) if self.person.is_intern else None
+        return open_question(self.session, self.person, self.now) if self.is_intern else None
 
     @cached_property
     def cases(self) -> list[Incident]:
-        """The open incidents this person was alerted to (only looked up for an ack or a close)."""
+        """The open incidents this sender may answer: those she was alerted to, or every open
+        incident for an administrator (only looked up for an ack, a close or ESTADO)."""
+        if self.is_admin:
+            return open_incidents(self.session)
         return open_incidents_alerted_to(self.session, self.person)
 
     def say(self, template: str, **context: object) -> str:
-        return render(template, self.person.language, name=self.person.first_name, **context)
+        name = self.person.first_name if self.person else ""
+        return render(template, self.language, name=name, **context)
 
     def on_unknown(self, intent: i.Intent) -> str:
-        record(
-            self.session, self.now, "not_understood", person=self.person, message_id=self.message.id
-        )
+        record(self.session, self.now, "not_understood", person=self.person,
+               message_id=self.message.id)  # fmt: skip
+        if self.is_intern and self._third_unclear():
+            return self.open_and_say(UNCLEAR, "unclear_received")
         return self.say("not_understood")
+
+    def _third_unclear(self) -> bool:
+        """Whether this is her third text in UNCLEAR_WINDOW that Faro could not understand: a
+        frightened person types badly, so someone checks on her (once per run of three)."""
+        earlier = self.session.scalar(
+            select(func.count(InboundMessage.id)).where(
+                InboundMessage.phone == self.phone,
+                InboundMessage.id != self.message.id,
+                InboundMessage.intent == i.UNKNOWN,
+                InboundMessage.received_at >= self.now - UNCLEAR_WINDOW,
+            )
+        )
+        return earlier == UNCLEAR_AFTER - 1
 
     def open(self, kind: str, **detail: object) -> Incident:
         incident, _opened = open_incident(
@@ -216,6 +231,15 @@ class Conversation:
             detail=detail or None,
         )
         return incident
+
+    def open_and_say(self, kind: str, template: str, **context: object) -> str:
+        """Open (or join) an incident and answer with `template`, which says her team is
+        being told: only when somebody of her team was actually queued. Otherwise she is told
+        so, with 911, and the administrators (queued by the engine's last stage) have it."""
+        incident = self.open(kind)
+        if any(r.person is not None for r in alerted(self.session, incident)):
+            return self.say(template, **context)
+        return self.say("no_team", kind=kind, admins=bool(self.admin_phones))
 
 
 def reply_later(
@@ -242,13 +266,14 @@ def reply_later(
 
 
 def _handlers() -> dict:
-    from bot import duress_replies, intern_replies, responder_replies, wellbeing_replies
+    from bot import duress_replies, intern_replies, optout_replies, wellbeing_replies
 
     return {
         **intern_replies.HANDLERS,
         **responder_replies.HANDLERS,
         **duress_replies.HANDLERS,
         **wellbeing_replies.HANDLERS,
+        **optout_replies.HANDLERS,
     }
 
 

@@ -45,15 +45,13 @@ def on_ok(talk: Conversation, intent: i.Intent) -> str | None:
 
 
 def on_emergency(talk: Conversation, intent: i.Intent) -> str:
-    talk.open(EMERGENCY)
-    return talk.say("emergency_received")
+    return talk.open_and_say(EMERGENCY, "emergency_received")
 
 
 def on_not_ok(talk: Conversation, intent: i.Intent) -> str:
     if not talk.person.is_intern:
         return talk.on_unknown(intent)
-    talk.open(SUPPORT)
-    return talk.say("support_received")
+    return talk.open_and_say(SUPPORT, "support_received")
 
 
 def on_menu(talk: Conversation, intent: i.Intent) -> str:
@@ -141,6 +139,17 @@ def on_status(talk: Conversation, intent: i.Intent) -> str:
     )
 
 
+def on_any_status(talk: Conversation, intent: i.Intent) -> str:
+    """ESTADO 4821 is a responder asking about a case; a bare ESTADO is an intern's own."""
+    if intent.code is not None:
+        from bot.responder_replies import on_case_status
+
+        return on_case_status(talk, intent)
+    if not talk.person.is_intern:
+        return talk.on_unknown(intent)
+    return on_status(talk, intent)
+
+
 def _interns_only(handler):
     """A responder who is not an intern has no trips, pauses or check-in time of her own."""
 
@@ -163,5 +172,5 @@ HANDLERS = {
     i.PAUSE: _interns_only(on_pause),
     i.RESUME: _interns_only(on_resume),
     i.SET_TIME: _interns_only(on_set_time),
-    i.STATUS: _interns_only(on_status),
+    i.STATUS: on_any_status,
 }

@@ -1,12 +1,15 @@
-"""What Faro answers a responder: ATIENDO / OK <code> acknowledges, LISTO <code> closes.
+"""What Faro answers a responder: ATIENDO / OK <code> acknowledges, LISTO <code> closes,
+ESTADO <code> tells how a case stands.
 
 A responder may only act on incidents she was alerted to: a code she was not sent gets the
-same answer as a code that does not exist, so codes reveal nothing.
+same answer as a code that does not exist, so codes reveal nothing. The administrators'
+phones (`ADMIN_PHONES`) may act on every open case, with or without a roster row.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from bot import interpret as i
 from escalation.incidents import acknowledge, holder_name, resolve
@@ -22,9 +25,9 @@ def on_ack(talk: Conversation, intent: i.Intent) -> str:
     if incident is None:
         return reply
     intern = incident.intern
-    if acknowledge(talk.session, talk.now, incident, talk.person):
+    if acknowledge(talk.session, talk.now, incident, talk.person, phone=talk.phone):
         return talk.say("ack_thanks", code=incident.code, intern=intern.name)
-    holder = holder_name(talk.session, incident, talk.person.language)
+    holder = holder_name(talk.session, incident, talk.language)
     return talk.say("ack_already", responder=holder, code=incident.code, intern=intern.name)
 
 
@@ -37,14 +40,48 @@ def on_resolve(talk: Conversation, intent: i.Intent) -> str:
     return talk.say("resolve_thanks", code=incident.code, intern=incident.intern.name)
 
 
+def on_case_status(talk: Conversation, intent: i.Intent) -> str:
+    """ESTADO 4821: who has the case, since when, or which step it is at."""
+    incident, reply = _case(talk, intent)
+    if incident is None:
+        return reply
+    record(talk.session, talk.now, "case_status_sent", person=talk.person, incident=incident,
+           phone=talk.phone)  # fmt: skip
+    zone = ZoneInfo(incident.intern.timezone)
+    acked = incident.acknowledged_at
+    return talk.say(
+        "case_status",
+        code=incident.code,
+        intern=incident.intern.name,
+        kind=incident.kind,
+        since=incident.opened_at.astimezone(zone).strftime("%H:%M"),
+        holder=holder_name(talk.session, incident, talk.language) if acked else None,
+        acked=acked.astimezone(zone).strftime("%H:%M") if acked else None,
+        step=incident.step,
+    )
+
+
+def for_admin_phone(talk: Conversation, intent: i.Intent) -> str:
+    """An administrator's phone with no roster row: her cases, or how to answer them."""
+    handler = {i.ACK: on_ack, i.RESOLVE: on_resolve}.get(intent.kind)
+    if handler is not None:
+        return handler(talk, intent)
+    if intent.kind == i.STATUS and intent.code is not None:
+        return on_case_status(talk, intent)
+    record(talk.session, talk.now, "responder_help_sent", phone=talk.phone,
+           message_id=talk.message.id)  # fmt: skip
+    return talk.say("responder_help")
+
+
 def _case(talk: Conversation, intent: i.Intent) -> tuple[Incident | None, str | None]:
-    """The incident a responder's code names, among those she was alerted to."""
+    """The incident a responder's code names, among those she may answer."""
     cases = talk.cases
     if intent.code is not None:
         match = [c for c in cases if c.code == intent.code]
         if match:
             return match[0], None
-        record(talk.session, talk.now, "unknown_code", person=talk.person, code=intent.code)
+        record(talk.session, talk.now, "unknown_code", person=talk.person, phone=talk.phone,
+               code=intent.code)  # fmt: skip
         return None, talk.say("case_unknown", code=intent.code)
     if len(cases) == 1:
         return cases[0], None

@@ -19,9 +19,9 @@ if TYPE_CHECKING:
 
 def on_self_harm(talk: Conversation, intent: i.Intent) -> str:
     """Crisis line at once, and a self-harm incident to the mental-health contact."""
-    if talk.person.is_intern:
-        talk.open(SELF_HARM)
-    return talk.say("mh_crisis_line")
+    if not talk.person.is_intern:
+        return talk.say("mh_crisis_line")
+    return talk.open_and_say(SELF_HARM, "mh_crisis_line")
 
 
 def on_answer(talk: Conversation, intent: i.Intent) -> str:

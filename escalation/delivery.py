@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from escalation.checkins import FOLLOWED_KINDS, follow_up_failed
-from escalation.models import OutboundMessage
+from escalation.models import OutboundMessage, Person
+from escalation.optout import BY_CARRIER, CARRIER_OPTED_OUT, opt_out
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,14 @@ def on_delivery_failed(
         message.to_phone,
         message.error_code,
     )
+    if message.error_code == CARRIER_OPTED_OUT and message.person_id is not None:
+        # She blocked us at the carrier: opted out, not unreachable. Alerts to a responder
+        # still fail over (a call reaches her); a ping is not tried again.
+        person = session.get(Person, message.person_id)
+        admins = tuple(getattr(settings, "admin_phones", ()))
+        opt_out(session, now, person, via=BY_CARRIER, admin_phones=admins)
+        if message.kind in FOLLOWED_KINDS:
+            return
     if message.kind in FOLLOWED_KINDS:  # a check-in ping: other channel, or "unreachable" early
         follow_up_failed(session, now, message)
     if message.kind == "alert":  # an escalation alert: the same person by her next channel

@@ -42,6 +42,7 @@ from escalation.models import (
     SUPERVISOR,
     SUPPORT,
     TRIP_OVERDUE,
+    UNCLEAR,
     UNREACHABLE,
     VOICE,
     WHATSAPP,
@@ -64,6 +65,7 @@ SEVERITY = {
     TRIP_OVERDUE: HIGH,
     SELF_HARM: HIGH,
     SUPPORT: NORMAL,
+    UNCLEAR: NORMAL,
 }
 ALERT_TEMPLATE = {kind: f"alert_{kind}" for kind in SEVERITY}
 VOICE_TEMPLATE = {kind: f"voice_{kind}" for kind in SEVERITY}
@@ -153,6 +155,7 @@ def alert_facts(incident: Incident, intern: Person) -> dict[str, Any]:
     return {
         **(incident.detail or {}),
         "intern": intern.name,
+        "phone": intern.phone,
         "unit": unit.name if unit else "sin unidad",
         "municipality": (unit.municipality if unit else None) or "sin municipio",
         "since": since,
@@ -162,14 +165,20 @@ def alert_facts(incident: Incident, intern: Person) -> dict[str, Any]:
 
 
 def alert_body(
-    incident: Incident, intern: Person, language: str, channel: str = SMS, *, again: bool = False
+    incident: Incident,
+    intern: Person,
+    language: str,
+    channel: str = SMS,
+    *,
+    again: bool = False,
+    others: str | None = None,
 ) -> str:
     """The alert text, or for a call the words spoken (same facts, the code digit by digit)."""
     facts = alert_facts(incident, intern)
     if channel == VOICE:
         return render(VOICE_TEMPLATE.get(incident.kind, "voice_emergency"), language, **facts)
     template = ALERT_TEMPLATE.get(incident.kind, "alert_emergency")
-    return render(template, language, again=again, **facts)
+    return render(template, language, again=again, others=others, **facts)
 
 
 def priority_of(incident: Incident) -> int:
@@ -226,16 +235,20 @@ def alert(
     *,
     number: int = 1,
     repeat: int = 0,
+    people: list[Recipient] | None = None,
 ) -> list[Recipient]:
-    """Queue one stage's alerts; when it names nobody, the administrators hear instead."""
+    """Queue one stage's alerts to `people` (by default whom the step names). Each text says
+    who else has been told, so that a responder at 3 a.m. knows whom to call."""
     intern = incident.intern
-    people = recipients(session, intern, step.targets, admin_phones)
-    if not people:
-        people = [Recipient(None, phone) for phone in admin_phones]
+    if people is None:
+        people = recipients(session, intern, step.targets, admin_phones)
+    now_told = {r.phone for r in people}
+    told = [r for r in alerted(session, incident) if r.phone not in now_told]
     again = number > 1 or repeat > 0
     for r in people:
+        others = _names([o for o in (*told, *people) if o.phone != r.phone], r.language)
         for channel in channels_for(r, step.channels):
-            body = alert_body(incident, intern, r.language, channel, again=again)
+            body = alert_body(incident, intern, r.language, channel, again=again, others=others)
             queue(
                 session,
                 now,
@@ -261,20 +274,96 @@ def alert(
     return people
 
 
+def alerted_people(session: Session, incident: Incident) -> list[Person]:
+    """Everyone on the roster an alert for `incident` was queued to."""
+    ids = select(OutboundMessage.person_id).where(
+        OutboundMessage.incident_id == incident.id, OutboundMessage.kind == ALERT
+    )
+    return list(session.scalars(select(Person).where(Person.id.in_(ids)).order_by(Person.id)))
+
+
+def alerted(session: Session, incident: Incident) -> list[Recipient]:
+    """Everyone alerted, the administrators' phones (no roster row) included, once each."""
+    people = {p.phone: Recipient(p, p.phone) for p in alerted_people(session, incident)}
+    phones = session.scalars(
+        select(OutboundMessage.to_phone)
+        .where(
+            OutboundMessage.incident_id == incident.id,
+            OutboundMessage.kind == ALERT,
+            OutboundMessage.person_id.is_(None),
+        )
+        .distinct()
+    )
+    for phone in phones:
+        people.setdefault(phone, Recipient(None, phone))
+    return list(people.values())
+
+
+def _names(people: list[Recipient], language: str) -> str | None:
+    """First names for "also alerted: …"; the administrators' phones are one "Faro" name."""
+    names = [r.person.first_name if r.person else render("admin_name", language) for r in people]
+    return ", ".join(dict.fromkeys(names)) or None
+
+
+def take_stage(
+    session: Session,
+    now: datetime,
+    incident: Incident,
+    policy: list[Step],
+    admin_phones: tuple[str, ...],
+) -> list[Recipient]:
+    """Alert the incident's current stage (`incident.step`, `.repeats`, already claimed).
+
+    A stage whose targets resolve to nobody (no buddy, a unit without a nurse …) never waits
+    out its timer: it is written on the timeline and the next step with someone is taken at
+    once, ending with the final stage (everyone and the administrators). Returns who was
+    queued; empty only when nobody at all could be named, which is logged as an error."""
+    step, repeats, passed = incident.step, incident.repeats, False
+    while True:
+        stage = stage_step(policy, step)
+        people = recipients(session, incident.intern, stage.targets, admin_phones)
+        if people or step > len(policy):
+            break
+        record(session, now, "step_nobody", person=incident.intern, incident=incident,
+               step=step, targets=list(stage.targets))  # fmt: skip
+        step, repeats, passed = step + 1, 0, True
+    if passed:  # the timer runs from the step actually taken, now
+        incident.step, incident.repeats = step, repeats
+        incident.next_step_at = next_due(policy, step, repeats, now, now)
+    if not people:
+        log.error("incident %s: nobody to alert (no responders, no ADMIN_PHONES)", incident.id)
+        record(session, now, "nobody_to_alert", person=incident.intern, incident=incident,
+               step=step)  # fmt: skip
+        return []
+    return alert(session, now, incident, stage, admin_phones, number=step, repeat=repeats,
+                 people=people)  # fmt: skip
+
+
 def start(
     session: Session, now: datetime, incident: Incident, admin_phones: tuple[str, ...]
-) -> None:
-    """Take step one of a new incident (in the transaction that opens it) and set the timer."""
+) -> list[Recipient]:
+    """Take step one of a new incident (in the transaction that opens it) and set the timer.
+    Returns who was alerted."""
     policy = policy_for(session, incident)
     incident.step, incident.repeats = 1, 0
     incident.next_step_at = next_due(policy, 1, 0, now, now)
-    alert(session, now, incident, policy[0], admin_phones, number=1)
+    return take_stage(session, now, incident, policy, admin_phones)
 
 
 def realert_step_one(
     session: Session, now: datetime, incident: Incident, admin_phones: tuple[str, ...]
 ) -> None:
-    alert(session, now, incident, policy_for(session, incident)[0], admin_phones, number=1)
+    """Another SOS: step one's people hear again (or, when it names nobody, the stage the
+    incident is at)."""
+    policy = policy_for(session, incident)
+    people = recipients(session, incident.intern, policy[0].targets, admin_phones)
+    if people:
+        alert(session, now, incident, policy[0], admin_phones, number=1, people=people)
+        return
+    stage = stage_step(policy, incident.step)
+    people = recipients(session, incident.intern, stage.targets, admin_phones)
+    if people:
+        alert(session, now, incident, stage, admin_phones, number=incident.step, people=people)
 
 
 def handle_one_due_step(session: Session, now: datetime, settings: Any) -> bool:
@@ -322,9 +411,7 @@ def advance(
     session.refresh(incident)
     if claimed != 1:
         return False
-    alert(
-        session, now, incident, stage_step(policy, step), admin_phones, number=step, repeat=repeats
-    )
+    take_stage(session, now, incident, policy, admin_phones)
     return True
 
 

@@ -20,16 +20,19 @@ from escalation.engine import (
     ALERT,
     ALERT_TEMPLATE,
     SEVERITY,
-    Recipient,
-    alert_body,
+    alerted,
+    alerted_people,
     realert_step_one,
     start,
 )
 from escalation.models import (
     DURESS,
     EMERGENCY,
+    MISSED_CHECKIN,
     NORMAL,
     SMS,
+    TRIP_OVERDUE,
+    UNCLEAR,
     Event,
     Incident,
     OutboundMessage,
@@ -41,10 +44,10 @@ __all__ = [
     "ALERT_TEMPLATE",
     "SEVERITY",
     "acknowledge",
-    "alert_text",
     "alerted_people",
     "open_incident",
     "open_incident_of",
+    "open_incidents",
     "open_incidents_alerted_to",
     "resolve",
 ]
@@ -54,6 +57,9 @@ __all__ = [
 REALERT_AFTER = timedelta(minutes=2)
 # Her own text may be coerced: these are closed by a responder only.
 RESPONDER_CLOSES = (EMERGENCY, DURESS)
+# When someone takes one of these, the intern hears who has it (never for duress: her phone
+# may be in the wrong hands; a mental-health case is followed up by the person who takes it).
+TELLS_INTERN_ON_ACK = (EMERGENCY, MISSED_CHECKIN, TRIP_OVERDUE, UNCLEAR)
 INTERN_OK = "intern_ok"
 
 
@@ -128,37 +134,13 @@ def _free_code(session: Session) -> str:
             return code
 
 
-def alert_text(incident: Incident, intern: Person, language: str) -> str:
-    """The text alert of `incident` (step one's wording)."""
-    return alert_body(incident, intern, language)
-
-
 # --- who was told ------------------------------------------------------------------------------
 
 
-def alerted_people(session: Session, incident: Incident) -> list[Person]:
-    """Everyone on the roster an alert for `incident` was queued to."""
-    ids = select(OutboundMessage.person_id).where(
-        OutboundMessage.incident_id == incident.id, OutboundMessage.kind == ALERT
-    )
-    return list(session.scalars(select(Person).where(Person.id.in_(ids)).order_by(Person.id)))
-
-
-def alerted(session: Session, incident: Incident) -> list[Recipient]:
-    """Everyone alerted, the administrators' phones (no roster row) included, once each."""
-    people = {p.phone: Recipient(p, p.phone) for p in alerted_people(session, incident)}
-    phones = session.scalars(
-        select(OutboundMessage.to_phone)
-        .where(
-            OutboundMessage.incident_id == incident.id,
-            OutboundMessage.kind == ALERT,
-            OutboundMessage.person_id.is_(None),
-        )
-        .distinct()
-    )
-    for phone in phones:
-        people.setdefault(phone, Recipient(None, phone))
-    return list(people.values())
+def open_incidents(session: Session) -> list[Incident]:
+    """Every open incident, oldest first (what an administrator may answer)."""
+    query = select(Incident).where(Incident.resolved_at.is_(None)).order_by(Incident.opened_at)
+    return list(session.scalars(query))
 
 
 def open_incidents_alerted_to(session: Session, person: Person) -> list[Incident]:
@@ -220,7 +202,16 @@ def acknowledge(
            channel=channel, phone=phone)  # fmt: skip
     name = responder.name if responder else render("admin_name", "es")
     _tell_the_others(session, now, incident, phone, "ack_notice", responder=name)
+    if incident.kind in TELLS_INTERN_ON_ACK:
+        _tell_the_intern(session, now, incident, responder)
     return True
+
+
+def _tell_the_intern(session: Session, now: datetime, incident: Incident, responder) -> None:
+    intern = incident.intern
+    name = responder.name if responder else render("admin_name", intern.language)
+    body = render("ack_to_intern", intern.language, responder=name, kind=incident.kind)
+    queue(session, now, kind="ack_to_intern", body=body, person=intern, incident=incident)
 
 
 def resolve(

@@ -52,6 +52,7 @@ UNREACHABLE = "unreachable"
 TRIP_OVERDUE = "trip_overdue"
 SELF_HARM = "self_harm"
 SUPPORT = "support"
+UNCLEAR = "unclear"  # texts Faro could not understand, several in a row: someone checks on her
 CRITICAL, HIGH, NORMAL = "critical", "high", "normal"
 
 # Outbound priorities: critical alerts jump the queue.

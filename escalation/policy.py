@@ -37,6 +37,7 @@ from escalation.models import (
     SUPERVISOR,
     SUPPORT,
     TRIP_OVERDUE,
+    UNCLEAR,
     UNREACHABLE,
     VOICE,
     WHATSAPP,
@@ -51,7 +52,9 @@ ADMINS = "admins"
 PERSON_PREFIX = "person:"
 TARGET_ROLES = (BUDDIES, NURSE, COORDINATOR, SUPERVISOR, MENTAL_HEALTH, ADMINS)
 STEP_CHANNELS = (SMS, WHATSAPP, VOICE)
-KINDS = (EMERGENCY, DURESS, MISSED_CHECKIN, UNREACHABLE, TRIP_OVERDUE, SELF_HARM, SUPPORT)
+KINDS = (
+    EMERGENCY, DURESS, MISSED_CHECKIN, UNREACHABLE, TRIP_OVERDUE, SELF_HARM, SUPPORT, UNCLEAR
+)  # fmt: skip
 STEP_KEYS = {"after_minutes", "targets", "channels", "repeat_every_minutes", "repeat_count"}
 MAX_STEPS = 10
 MAX_MINUTES = 7 * 24 * 60
@@ -106,6 +109,11 @@ DEFAULTS: dict[str, list[dict[str, Any]]] = {
     ],
     SUPPORT: [
         _step(0, [BUDDIES, MENTAL_HEALTH], [SMS]),
+        _step(120, [COORDINATOR], [SMS], every=120, count=0),
+    ],
+    # Three texts in a row Faro could not understand: a frightened person types badly.
+    UNCLEAR: [
+        _step(0, [BUDDIES, NURSE], [SMS]),
         _step(120, [COORDINATOR], [SMS], every=120, count=0),
     ],
 }

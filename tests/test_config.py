@@ -40,6 +40,35 @@ def test_twilio_needs_a_secret_key():
         load_settings(env)
 
 
+def test_twilio_needs_somebody_at_the_end_of_every_chain():
+    env = {
+        "SMS_TRANSPORT": "twilio",
+        "TWILIO_ACCOUNT_SID": "AC1",
+        "TWILIO_AUTH_TOKEN": "t",
+        "TWILIO_SMS_FROM": "+15005550006",
+        "SECRET_KEY": "s",
+    }
+    with pytest.raises(ConfigError, match="^ADMIN_PHONES is required when SMS_TRANSPORT=twilio"):
+        load_settings(env)
+
+
+def test_python_app_py_names_the_missing_admin_phones_in_one_line(tmp_path):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "SMS_TRANSPORT": "twilio",
+        "TWILIO_ACCOUNT_SID": "AC1",
+        "TWILIO_AUTH_TOKEN": "t",
+        "TWILIO_SMS_FROM": "+15005550006",
+        "SECRET_KEY": "s",
+    }
+    result = subprocess.run([sys.executable, str(ROOT / "app.py")], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("Faro cannot start: ADMIN_PHONES is required")
+
+
 def test_without_credentials_it_uses_the_console():
     assert load_settings({}).sms_transport == "console"
 
@@ -50,6 +79,7 @@ def test_credentials_switch_to_twilio_and_voice_defaults_to_the_sms_sender():
         "TWILIO_AUTH_TOKEN": "t",
         "TWILIO_SMS_FROM": "+15005550006",
         "SECRET_KEY": "s",
+        "ADMIN_PHONES": "+528112345678",
     }
     settings = load_settings(env)
     assert settings.sms_transport == "twilio"

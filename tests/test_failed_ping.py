@@ -38,8 +38,8 @@ def test_whatsapp_63016_falls_back_to_sms_at_once(faro, people, transport):
 
 def test_sms_she_cannot_receive_opens_unreachable_before_the_deadline(faro, people, transport):
     only_ana(faro, people)
-    transport.failures.append(TransportError("Twilio 400 21610: unsubscribed", permanent=True,
-                                             code="21610"))  # fmt: skip
+    transport.failures.append(TransportError("Twilio 400 21614: not a mobile number",
+                                             permanent=True, code="21614"))  # fmt: skip
     tick(faro, "2026-11-24T08:00:00-06:00")
     tick(faro, "2026-11-24T08:00:15-06:00")  # the next tick, not 10:00
     [incident] = incidents(faro)
@@ -84,7 +84,7 @@ def test_an_undelivered_status_callback_is_followed_up_too(faro, people, transpo
 
 def test_her_answer_clears_unreachable(faro, people, transport):
     only_ana(faro, people)
-    transport.failures.append(TransportError("Twilio 400 21610", permanent=True, code="21610"))
+    transport.failures.append(TransportError("Twilio 400 21614", permanent=True, code="21614"))
     tick(faro, "2026-11-24T08:00:00-06:00")
     tick(faro, "2026-11-24T08:01:00-06:00")
     text(faro, people["ana"], "1", "2026-11-24T09:00:00-06:00")

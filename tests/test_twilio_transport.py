@@ -306,6 +306,7 @@ def app(database_url, twilio):
         TWILIO_ACCOUNT_SID=ACCOUNT_SID,
         TWILIO_SMS_FROM=SMS_FROM,
         TWILIO_API_BASE_URL=twilio.url,
+        ADMIN_PHONES="+528100000099",
     )
     app = create_app(settings)
     app.config["TESTING"] = True

@@ -378,5 +378,6 @@ def mock_env(url: str, **extra: str) -> dict[str, str]:
         "TWILIO_SMS_FROM": SMS_FROM,
         "TWILIO_WHATSAPP_FROM": WHATSAPP_FROM,
         "SECRET_KEY": "x",
+        "ADMIN_PHONES": "+528100000099",
         **extra,
     }
