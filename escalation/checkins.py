@@ -29,6 +29,7 @@ from escalation.models import (
     MISSED_CHECKIN,
     SMS,
     TRIP_OVERDUE,
+    UNCLEAR,
     UNREACHABLE,
     WHATSAPP,
     CheckIn,
@@ -65,7 +66,7 @@ DEFAULT_REMINDER_MINUTES = 30
 DEFAULT_DEADLINE_MINUTES = 120
 WHATSAPP_SESSION = timedelta(hours=24)
 # Answering "ok" resolves these; an emergency or duress is only ever closed by a responder.
-CLOSED_BY_INTERN_OK = (MISSED_CHECKIN, UNREACHABLE, TRIP_OVERDUE)
+CLOSED_BY_INTERN_OK = (MISSED_CHECKIN, UNREACHABLE, TRIP_OVERDUE, UNCLEAR)
 SCHEDULE_FIELDS = (
     "role", "active", "opted_out_at", "checkin_time", "timezone", "checkin_days", "paused_until"
 )  # fmt: skip
