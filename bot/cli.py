@@ -16,7 +16,7 @@ from bot.runtime import Faro, faro
 from escalation.db import transaction, utcnow
 from escalation.migrate import upgrade
 from escalation.models import Person
-from escalation.roster import import_roster
+from escalation.roster import ImportReport, Uncovered, import_roster
 
 log = logging.getLogger(__name__)
 DEMO_ROSTER = Path(__file__).resolve().parent.parent / "escalation" / "demo_roster.csv"
@@ -48,10 +48,37 @@ def import_roster_command(path: Path) -> None:
         for error in report.errors:
             click.echo(f"{path}:{error.line}: {error.reason}", err=True)
         raise click.ClickException(f"{len(report.errors)} bad row(s); nothing was imported")
-    click.echo(
-        f"imported {path}: {report.created} created, {report.updated} updated, "
-        f"{report.unchanged} unchanged"
-    )
+    click.echo(f"imported {path}: {_counts(report)}")
+    _warn_uncovered(report.uncovered)
+
+
+def _counts(report: ImportReport) -> str:
+    updated = f"{report.updated} updated"
+    activation = [
+        f"{n} {label}"
+        for n, label in ((report.deactivated, "deactivated"), (report.reactivated, "reactivated"))
+        if n
+    ]
+    if activation:
+        updated += f" ({', '.join(activation)})"
+    return f"{report.created} created, {updated}, {report.unchanged} unchanged"
+
+
+def _warn_uncovered(uncovered: list[Uncovered]) -> None:
+    """Name each intern whose alarms would reach no nurse and no coordinator (the file was
+    still imported: a roster is often loaded before its responders)."""
+    for intern in uncovered:
+        where = f"unit {intern.unit or '(none)'}, university {intern.university or '(none)'}"
+        click.echo(
+            f"warning: no nurse and no coordinator covers {intern.name} {intern.phone} ({where})",
+            err=True,
+        )
+    if uncovered:
+        click.echo(
+            f"warning: {len(uncovered)} intern(s) covered by no nurse and no coordinator: add a "
+            "nurse to their unit or a coordinator to their university and import again",
+            err=True,
+        )
 
 
 def _import(app: Faro, text: str, rows: int):

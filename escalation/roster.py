@@ -16,9 +16,16 @@ Rules worth knowing:
   file they are the only way). Each must be an intern or a peer, in this file or already stored.
 - Units and universities are matched by name ignoring case and repeated spaces, so "UANL" and
   "uanl" stay one university; a unit's municipality and type are set by the first row giving them.
-- People missing from the file are left alone (never deactivated), and `active` is not touched.
+- `active` (`yes`/`no`, also `si`/`sí`, `1`/`0`, `true`/`false`; blank = `yes`): `no` deactivates
+  the person (no pings, never alerted; a ping already sent is no longer waited for) and keeps
+  her history; her open incidents stay with their responders. People missing from the file
+  are left alone (never deactivated), and a header without `active` leaves everyone's as is.
 - The timeline gets `person_created` / `person_updated` (with the fields that changed) per
-  person and one `roster_imported` with the counts.
+  person, `person_deactivated` / `person_reactivated` when `active` changes, and one
+  `roster_imported` with the counts.
+- The report names every active intern whom no active nurse (her unit) and no active
+  coordinator (her university) covers, across the whole roster after the import: her alarms
+  would reach only buddies, a supervisor or the administrators. A warning, not an error.
 """
 
 from __future__ import annotations
@@ -26,13 +33,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import exists, insert, or_, select, update
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from bot.phones import BadPhone, normalize_phone
 from escalation.models import (
@@ -47,6 +55,7 @@ from escalation.models import (
     SUPERVISOR,
     UNIT_TYPES,
     WHATSAPP,
+    CheckIn,
     Event,
     Person,
     Unit,
@@ -67,6 +76,7 @@ COLUMNS = (
     "municipality",
     "unit_type",
     "buddies",
+    "active",
 )
 REQUIRED_COLUMNS = ("role", "name", "phone")
 LANGUAGES = ("es", "en")
@@ -90,9 +100,13 @@ ROLE_LABELS = {
     MENTAL_HEALTH: "a mental-health contact",
 }
 # Fields an update leaves alone when the header has no column for them.
-OPTIONAL_COLUMNS = ("channel", "language", "timezone", "university", "unit")
+OPTIONAL_COLUMNS = ("channel", "language", "timezone", "university", "unit", "active")
+# How spreadsheets say yes and no in the `active` column (compared without case or accents).
+_YES = frozenset({"yes", "si", "1", "true"})
+_NO = frozenset({"no", "0", "false"})
 _TIME = re.compile(r"(\d{1,2}):(\d{2})")
 _BUDDY_SEPARATORS = re.compile(r"[|/;]")
+IDS_PER_STATEMENT = 500  # an IN list stays far below SQLite's limit on bound parameters
 
 Progress = Callable[[int], object]
 
@@ -103,12 +117,26 @@ class RowError:
     reason: str
 
 
+@dataclass(frozen=True)
+class Uncovered:
+    """An active intern whom no active nurse and no active coordinator covers."""
+
+    name: str
+    phone: str
+    unit: str | None
+    university: str | None
+
+
 @dataclass
 class ImportReport:
     created: int
-    updated: int
+    updated: int  # people whose stored row changed, activation changes included
     unchanged: int
     errors: list[RowError] = field(default_factory=list)
+    deactivated: int = 0  # of the updated
+    reactivated: int = 0  # of the updated
+    # The whole roster's interns after the import, not only this file's (empty on errors).
+    uncovered: list[Uncovered] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -128,6 +156,7 @@ class RosterRow:
     municipality: str | None
     unit_type: str | None
     buddies: tuple[str, ...]
+    active: bool
     columns: frozenset[str]  # the header's known columns: absent ones are not updated
 
 
@@ -348,6 +377,16 @@ def _unit_type(raw: str, _values: dict, _context: _Context) -> str | None:
     return raw.upper() or None
 
 
+def _active(raw: str, _values: dict, _context: _Context) -> bool:
+    decomposed = unicodedata.normalize("NFKD", raw.casefold())
+    word = "".join(c for c in decomposed if not unicodedata.combining(c))  # sí -> si
+    if not word or word in _YES:
+        return True
+    if word in _NO:
+        return False
+    raise _Invalid(f"active {raw!r} is not yes or no")
+
+
 def _place(raw: str, _values: dict, _context: _Context) -> str | None:
     return _text(raw) or None
 
@@ -367,6 +406,7 @@ _CELL_PARSERS: tuple[tuple[str, Callable[[str, dict, _Context], object]], ...] =
     ("unit", _place),
     ("municipality", _place),
     ("unit_type", _unit_type),
+    ("active", _active),
 )
 
 
@@ -511,28 +551,69 @@ def import_roster(
         report, changes = _write(session, parsed.rows, stored, now, progress)
     session.flush()  # new people need ids for their events
     _record_changes(session, now, changes)
+    deactivated = [person for person, kind, _ in changes if kind == "person_deactivated"]
+    _stop_waiting_for(session, deactivated)
     counts = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}
+    counts |= {"deactivated": report.deactivated, "reactivated": report.reactivated}
     record(session, now, "roster_imported", **counts)
     session.flush()
+    report.uncovered = uncovered_interns(session)
     return report
 
 
-def _record_changes(
-    session: Session, now: datetime, changes: list[tuple[Person, str, list[str]]]
-) -> None:
-    """One timeline event per person created or updated, as `timeline.record` would write
-    them, but in one executemany: the ORM inserts rows one by one when it must fetch their
-    ids, which nobody needs here, and that was a quarter of a 10,000-row import."""
+def uncovered_interns(session: Session) -> list[Uncovered]:
+    """Every active intern whom no active nurse of her unit and no active coordinator of her
+    university covers (what `engine.covering` would find for her), in one query."""
+    nurse, coordinator = aliased(Person), aliased(Person)
+    has_nurse = exists().where(
+        nurse.role == NURSE, nurse.active.is_(True), nurse.unit_id == Person.unit_id
+    )
+    has_coordinator = exists().where(
+        coordinator.role == COORDINATOR,
+        coordinator.active.is_(True),
+        coordinator.university_id == Person.university_id,
+    )
+    query = (
+        select(Person.name, Person.phone, Unit.name, University.name)
+        .outerjoin(Unit, Unit.id == Person.unit_id)
+        .outerjoin(University, University.id == Person.university_id)
+        .where(Person.role == INTERN, Person.active.is_(True), ~has_nurse, ~has_coordinator)
+        .order_by(Person.name, Person.phone)
+    )
+    return [Uncovered(*row) for row in session.execute(query)]
+
+
+def _stop_waiting_for(session: Session, people: list[Person]) -> None:
+    """A ping sent before she was deactivated is no longer waited for: no reminder to her and
+    no missed check-in to her team. The check-in stays, unanswered, in her history; her open
+    incidents and trips are not touched."""
+    ids = [person.id for person in people if person.is_intern]
+    for start in range(0, len(ids), IDS_PER_STATEMENT):
+        session.execute(
+            update(CheckIn)
+            .where(
+                CheckIn.intern_id.in_(ids[start : start + IDS_PER_STATEMENT]),
+                CheckIn.answered_at.is_(None),
+                or_(CheckIn.remind_at.is_not(None), CheckIn.escalate_at.is_not(None)),
+            )
+            .values(remind_at=None, escalate_at=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+# (person, event kind, event data beyond its source)
+_Change = tuple[Person, str, dict[str, object]]
+
+
+def _record_changes(session: Session, now: datetime, changes: list[_Change]) -> None:
+    """One timeline event per change, as `timeline.record` would write them, but in one
+    executemany: the ORM inserts rows one by one when it must fetch their ids, which nobody
+    needs here, and that was a quarter of a 10,000-row import."""
     if not changes:
         return
     rows = [
-        {
-            "at": now,
-            "kind": kind,
-            "person_id": person.id,
-            "data": {"source": "roster", "fields": fields},
-        }
-        for person, kind, fields in changes
+        {"at": now, "kind": kind, "person_id": person.id, "data": {"source": "roster", **data}}
+        for person, kind, data in changes
     ]
     session.execute(insert(Event), rows)
 
@@ -570,27 +651,46 @@ def _write(
     stored: _Stored,
     now: datetime,
     progress: Progress | None,
-) -> tuple[ImportReport, list[tuple[Person, str, list[str]]]]:
+) -> tuple[ImportReport, list[_Change]]:
     places = _Places(session, stored, now)
     new = _new_people(session, rows, stored.people, now)
     report = ImportReport(0, 0, 0)
-    changes = []
+    changes: list[_Change] = []
     for row in rows:
         person = stored.people[row.phone]
         fields = _apply(person, row, places, stored, every_field=person in new)
         fields += _apply_buddies(person, row, stored.people)
         if person in new:
             report.created += 1
-            changes.append((person, "person_created", fields))
+            changes.append((person, "person_created", {"fields": fields}))
         elif fields:
             person.updated_at = now
             report.updated += 1
-            changes.append((person, "person_updated", fields))
+            changes += _updates(person, fields, report)
         else:
             report.unchanged += 1
         if progress is not None:
             progress(1)
     return report, changes
+
+
+def _updates(person: Person, fields: list[str], report: ImportReport) -> list[_Change]:
+    """`person_updated` for the changed fields; an activation change is its own event, so the
+    timeline says plainly when someone stopped (or started again) being pinged and alerted.
+    Her schedule follows from `active` (checkins.py recomputes it); her open incidents and
+    history are left exactly as they are."""
+    changes: list[_Change] = []
+    others = [name for name in fields if name != "active"]
+    if others:
+        changes.append((person, "person_updated", {"fields": others}))
+    if "active" in fields:
+        if person.active:
+            report.reactivated += 1
+        else:
+            report.deactivated += 1
+        kind = "person_reactivated" if person.active else "person_deactivated"
+        changes.append((person, kind, {}))
+    return changes
 
 
 def _new_people(
@@ -623,6 +723,7 @@ def _apply(
         "municipality": row.municipality if row.role == SUPERVISOR else None,
         "university": places.university(row.university),
         "unit": places.unit(row),
+        "active": row.active,
     }
     current = {
         "university": stored.by_id.get((University, person.university_id)),

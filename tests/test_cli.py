@@ -41,6 +41,77 @@ def test_import_roster_names_every_bad_line_and_imports_nothing(runner, faro):
         assert session.scalar(select(func.count()).select_from(Person)) == 0
 
 
+def write_roster(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "roster.csv"
+    path.write_text(text, "utf-8")
+    return path
+
+
+def good_with_active(ana: str) -> str:
+    """roster_good.csv with an `active` column: `ana` for Ana Lopez, blank for the others."""
+    header, *rows = (DATA / "roster_good.csv").read_text("utf-8").splitlines()
+    cells = [f"{row},{ana if ',Ana Lopez,' in row else ''}" for row in rows]
+    return "\n".join([f"{header},active", *cells]) + "\n"
+
+
+def test_import_roster_counts_who_was_deactivated_and_reactivated(runner, faro, tmp_path):
+    runner.invoke(args=["import-roster", str(DATA / "roster_good.csv")])
+
+    off = runner.invoke(args=["import-roster", str(write_roster(tmp_path, good_with_active("no")))])
+    on = runner.invoke(args=["import-roster", str(write_roster(tmp_path, good_with_active("sí")))])
+
+    assert off.exit_code == 0, off.output
+    assert "0 created, 1 updated (1 deactivated), 5 unchanged" in off.output
+    assert "0 created, 1 updated (1 reactivated), 5 unchanged" in on.output
+    with faro.sessions() as session:
+        assert session.scalar(select(Person.active).where(Person.name == "Ana Lopez")) is True
+
+
+def test_import_roster_names_the_line_of_a_bad_active_value(runner, faro, tmp_path):
+    path = write_roster(tmp_path, good_with_active("maybe"))
+
+    result = runner.invoke(args=["import-roster", str(path)])
+
+    assert result.exit_code != 0
+    assert f"{path}:2: active 'maybe' is not yes or no" in result.output
+    assert "1 bad row(s); nothing was imported" in result.output
+    with faro.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Person)) == 0
+
+
+def test_import_roster_warns_of_interns_no_nurse_and_no_coordinator_covers(runner, faro, tmp_path):
+    path = write_roster(
+        tmp_path,
+        "role,name,phone,checkin_time,university,unit\n"
+        "intern,Ana Lopez,+524881000001,08:00,UANL,CS Doctor Arroyo\n"
+        "nurse,Rosa Martinez,+524881000003,,,CS Doctor Arroyo\n"
+        "intern,Carla Ruiz,+524881000007,08:00,UAT,CS Galeana\n"
+        "intern,Beto Garza,+524881000002,08:00,UAT,CS Galeana\n",
+    )
+
+    result = runner.invoke(args=["import-roster", str(path)])
+
+    assert result.exit_code == 0, result.output  # a warning: the roster is imported
+    assert "4 created" in result.stdout
+    assert [line for line in result.stderr.splitlines() if line.startswith("warning:")] == [
+        "warning: no nurse and no coordinator covers Beto Garza +524881000002 "
+        "(unit CS Galeana, university UAT)",
+        "warning: no nurse and no coordinator covers Carla Ruiz +524881000007 "
+        "(unit CS Galeana, university UAT)",
+        "warning: 2 intern(s) covered by no nurse and no coordinator: add a nurse to their "
+        "unit or a coordinator to their university and import again",
+    ]
+    with faro.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Person)) == 4
+
+
+def test_import_roster_prints_no_warning_when_every_intern_is_covered(runner, faro):
+    result = runner.invoke(args=["import-roster", str(DATA / "roster_good.csv")])
+
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output
+
+
 def test_import_roster_refuses_a_file_that_is_not_utf8(runner, tmp_path):
     path = tmp_path / "latin1.csv"
     path.write_bytes("role,name,phone\nintern,Ana Peña,+524881000001\n".encode("latin-1"))
@@ -79,6 +150,7 @@ def test_seed_demo_refuses_the_twilio_transport(database_url):
         SMS_TRANSPORT="twilio",
         TWILIO_ACCOUNT_SID="AC" + "0" * 32,
         TWILIO_SMS_FROM="+15005550006",
+        ADMIN_PHONES="+528100000099",
     )
     app = create_app(config)
     result = app.test_cli_runner().invoke(args=["seed-demo"])

@@ -1,5 +1,6 @@
-"""Importing the roster CSV: who gets created, what a re-import changes, and how a bad file is
-refused as a whole with every bad line named."""
+"""Importing the roster CSV: who gets created, what a re-import changes, how a bad file is
+refused as a whole with every bad line named, who is deactivated and reactivated, and which
+interns no nurse and no coordinator covers."""
 
 from __future__ import annotations
 
@@ -12,8 +13,21 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from escalation.db import Base, make_engine, make_sessionmaker, transaction
-from escalation.models import Event, Person, Unit, University
-from escalation.roster import ImportReport, RowError, import_roster, parse_roster
+from escalation.models import (
+    CRITICAL,
+    EMERGENCY,
+    HIGH,
+    MISSED_CHECKIN,
+    CheckIn,
+    Event,
+    Incident,
+    Person,
+    Unit,
+    University,
+)
+from escalation.roster import ImportReport, RowError, Uncovered, import_roster, parse_roster
+from tests import stories
+from tests.conftest import at
 
 DATA = Path(__file__).parent / "data"
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -116,7 +130,13 @@ def test_the_import_is_recorded_on_the_timeline(sessions):
         assert [e.kind for e in events] == ["person_created"] * 6 + ["roster_imported"]
         assert events[0].person_id == person(session, ANA).id
         assert events[0].at == NOW
-        assert events[-1].data == {"created": 6, "updated": 0, "unchanged": 0}
+        assert events[-1].data == {
+            "created": 6,
+            "updated": 0,
+            "unchanged": 0,
+            "deactivated": 0,
+            "reactivated": 0,
+        }
 
 
 def test_importing_the_same_file_twice_changes_nothing(sessions):
@@ -172,7 +192,7 @@ def test_bom_semicolons_and_excel_headers(sessions):
 
     report = run_import(sessions, text)
 
-    assert report == ImportReport(created=4, updated=0, unchanged=0, errors=[])
+    assert (report.created, report.errors) == (4, [])
     with sessions() as session:
         ana = person(session, ANA)
         assert (ana.name, ana.checkin_time, ana.unit.municipality) == (
@@ -303,7 +323,7 @@ def test_a_buddy_already_in_the_database_can_be_named(sessions):
 
     report = run_import(sessions, ana_alone)
 
-    assert report == ImportReport(created=1, updated=0, unchanged=0, errors=[])
+    assert (report.created, report.updated, report.unchanged, report.errors) == (1, 0, 0, [])
     with sessions() as session:
         assert [b.name for b in person(session, ANA).buddies] == ["Beto Garza"]
         beto = person(session, BETO)  # absent from the second file: left as he was
@@ -375,3 +395,259 @@ def statements_to_update(tmp_path: Path, size: int) -> int:
     assert (report.updated, report.errors) == (size, [])
     sessions.kw["bind"].dispose()
     return len(statements)
+
+
+# --- Deactivating and reactivating: the `active` column -------------------------------------
+
+
+def good_roster_with_active(**values: str) -> str:
+    """roster_good.csv with an `active` column: `values[first name]`, blank for the others."""
+    header, *rows = good_roster().splitlines()
+    cells = [f"{row},{values.get(row.split(',')[1].split()[0], '')}" for row in rows]
+    return "\n".join([f"{header},active", *cells]) + "\n"
+
+
+def events_of(session: Session, kind: str) -> list[Event]:
+    return list(session.scalars(select(Event).where(Event.kind == kind).order_by(Event.id)))
+
+
+def test_active_no_deactivates_ana_and_keeps_her_history(sessions):
+    run_import(sessions, good_roster())
+    with transaction(sessions) as session:
+        ana_id = person(session, ANA).id
+        session.add(CheckIn(intern_id=ana_id, local_date=NOW.date(), due_at=NOW, answered_at=NOW))
+    later = NOW + timedelta(days=1)
+
+    report = run_import(sessions, good_roster_with_active(Ana="no"), now=later)
+
+    assert (report.updated, report.unchanged, report.deactivated, report.reactivated) == (
+        1,
+        5,
+        1,
+        0,
+    )
+    with sessions() as session:
+        ana = person(session, ANA)
+        assert (ana.active, ana.updated_at, ana.name, ana.checkin_time) == (
+            False,
+            later,
+            "Ana Lopez",
+            "08:00",
+        )
+        assert [c.intern_id for c in session.scalars(select(CheckIn))] == [ana_id]
+        assert [e.person_id for e in events_of(session, "person_created")][0] == ana_id
+        [deactivated] = events_of(session, "person_deactivated")
+        assert (deactivated.person_id, deactivated.at, deactivated.data) == (
+            ana_id,
+            later,
+            {"source": "roster"},
+        )
+        assert events_of(session, "person_updated") == []  # nothing else of hers changed
+        assert events_of(session, "roster_imported")[-1].data["deactivated"] == 1
+        assert all(person(session, phone).active for phone in (BETO, ROSA, LUIS))
+
+
+def incident_columns(session: Session) -> list[dict]:
+    incidents = session.scalars(select(Incident).order_by(Incident.id))
+    return [{c.key: getattr(i, c.key) for c in Incident.__table__.columns} for i in incidents]
+
+
+def test_her_open_incidents_stay_with_their_responders(sessions):
+    run_import(sessions, good_roster())
+    with transaction(sessions) as session:
+        ana, rosa = person(session, ANA), person(session, ROSA)
+        session.add_all(
+            [
+                Incident(code="4821", intern_id=ana.id, kind=EMERGENCY, severity=CRITICAL,
+                         opened_at=NOW, acknowledged_at=NOW, acknowledged_by_id=rosa.id, step=1,
+                         ack_check_at=NOW + timedelta(hours=2)),
+                Incident(code="5932", intern_id=ana.id, kind=MISSED_CHECKIN, severity=HIGH,
+                         opened_at=NOW, step=1, next_step_at=NOW + timedelta(minutes=30)),
+            ]
+        )  # fmt: skip
+    with sessions() as session:
+        before = incident_columns(session)
+
+    run_import(sessions, good_roster_with_active(Ana="no"), now=NOW + timedelta(minutes=5))
+
+    with sessions() as session:
+        assert incident_columns(session) == before  # not resolved, not moved, still Rosa's
+        assert session.scalar(select(func.count()).where(Event.incident_id.is_not(None))) == 0
+
+
+@pytest.mark.parametrize("value", ["yes", "", "Sí"])
+def test_yes_again_reactivates_her(sessions, value):
+    run_import(sessions, good_roster_with_active(Ana="no"))
+    later = NOW + timedelta(days=3)
+
+    report = run_import(sessions, good_roster_with_active(Ana=value), now=later)
+
+    assert (report.updated, report.deactivated, report.reactivated) == (1, 0, 1)
+    with sessions() as session:
+        assert person(session, ANA).active is True
+        [reactivated] = events_of(session, "person_reactivated")
+        assert (reactivated.person_id, reactivated.at) == (person(session, ANA).id, later)
+
+
+def test_a_person_can_be_created_inactive(sessions):
+    report = run_import(sessions, good_roster_with_active(Rosa="no"))
+
+    assert (report.created, report.deactivated) == (6, 0)  # created inactive: not a change
+    with sessions() as session:
+        assert person(session, ROSA).active is False
+        assert person(session, ANA).active is True
+
+
+def test_without_an_active_column_or_a_row_her_active_is_left_alone(sessions):
+    run_import(sessions, good_roster_with_active(Ana="no"))
+
+    no_column = run_import(sessions, good_roster())
+    not_in_file = run_import(sessions, f"{HEADER},active\n{good_roster().splitlines()[2]},yes\n")
+
+    assert (no_column.unchanged, no_column.reactivated) == (6, 0)
+    assert (not_in_file.unchanged, not_in_file.reactivated) == (1, 0)  # Beto's row only
+    with sessions() as session:
+        assert person(session, ANA).active is False
+
+
+@pytest.mark.parametrize(
+    ("raw", "active"),
+    [
+        ("yes", True),
+        ("YES", True),
+        ("si", True),
+        ("Sí", True),
+        ("SÍ", True),
+        ("1", True),
+        ("true", True),
+        ("True", True),
+        ("", True),
+        ("no", False),
+        ("No", False),
+        ("NO", False),
+        ("0", False),
+        ("false", False),
+        ("FALSE", False),
+    ],
+)
+def test_active_is_read_forgivingly(raw, active):
+    rows, errors = parse_roster(
+        f"role,name,phone,university,active\ncoordinator,Luis Herrera,8133334444,UANL,{raw}\n"
+    )
+
+    assert errors == [] and rows[0].active is active
+
+
+def test_a_bad_active_value_names_its_line_and_imports_nothing(sessions):
+    run_import(sessions, good_roster())
+    with sessions() as session:
+        events = count(session, Event)
+
+    report = run_import(sessions, good_roster_with_active(Ana="no", Beto="maybe", Rosa="inactivo"))
+
+    assert report.errors == [
+        RowError(3, "active 'maybe' is not yes or no"),
+        RowError(4, "active 'inactivo' is not yes or no"),
+    ]
+    assert (report.updated, report.deactivated, report.uncovered) == (0, 0, [])
+    with sessions() as session:
+        assert person(session, ANA).active is True  # her valid row was not applied either
+        assert count(session, Event) == events
+
+
+def test_a_deactivated_intern_is_not_pinged_and_a_reactivated_one_is_again(faro, transport):
+    """Her schedule follows `active`: deactivating cancels tomorrow's ping, reactivating
+    brings her next one back (checkins.py recomputes it when `active` changes)."""
+
+    def pings(phone: str) -> int:
+        return len([body for body in stories.sms_to(transport, phone) if body.startswith("Hola")])
+
+    def import_at(roster: str, when: str) -> None:
+        with transaction(faro.sessions) as session:
+            assert import_roster(session, roster, now=at(when)).errors == []
+
+    import_at(good_roster(), "2026-11-23T12:00:00-06:00")
+    stories.tick(faro, "2026-11-23T12:00:15-06:00")  # schedules Ana (08:00) and Beto (07:30)
+    stories.tick(faro, "2026-11-24T08:00:00-06:00")
+    stories.text(faro, ANA, "ok", "2026-11-24T08:05:00-06:00")
+    stories.tick(faro, "2026-11-24T09:00:00-06:00")  # her mood question leaves
+    assert (pings(ANA), pings(BETO)) == (1, 1)
+
+    import_at(good_roster_with_active(Ana="no"), "2026-11-24T12:00:00-06:00")
+    texts_to_ana = len(stories.sms_to(transport, ANA))
+    stories.tick(faro, "2026-11-25T08:00:00-06:00")
+    stories.tick(
+        faro, "2026-11-25T10:01:00-06:00"
+    )  # past her reminder and deadline, had she a ping
+    assert len(stories.sms_to(transport, ANA)) == texts_to_ana  # no ping, hence no reminder
+    assert pings(BETO) == 2
+
+    import_at(good_roster_with_active(Ana="yes"), "2026-11-25T12:00:00-06:00")
+    stories.tick(faro, "2026-11-26T07:59:00-06:00")
+    assert pings(ANA) == 1
+    stories.tick(faro, "2026-11-26T08:00:00-06:00")
+    assert (pings(ANA), pings(BETO)) == (2, 3)
+
+
+def test_a_ping_sent_before_she_was_deactivated_is_not_waited_for(faro, transport):
+    """Deactivated between her ping and its deadline: no reminder to her, no missed check-in
+    to her team; the unanswered check-in stays in her history."""
+    with transaction(faro.sessions) as session:
+        import_roster(session, good_roster(), now=at("2026-11-23T12:00:00-06:00"))
+    stories.tick(faro, "2026-11-23T12:00:15-06:00")
+    stories.tick(faro, "2026-11-24T08:00:00-06:00")
+    with transaction(faro.sessions) as session:
+        import_roster(
+            session, good_roster_with_active(Ana="no"), now=at("2026-11-24T08:10:00-06:00")
+        )
+
+    stories.tick(faro, "2026-11-24T08:31:00-06:00")
+    stories.tick(faro, "2026-11-24T10:01:00-06:00")
+
+    assert len(stories.sms_to(transport, ANA)) == 1  # the ping, no reminder
+    with faro.sessions() as session:
+        ana = person(session, ANA)
+        assert session.scalar(select(func.count()).where(Incident.intern_id == ana.id)) == 0
+        [checkin] = session.scalars(select(CheckIn).where(CheckIn.intern_id == ana.id))
+        assert (checkin.answered_at, checkin.remind_at, checkin.escalate_at) == (None, None, None)
+    assert not [e for e in transport.sent if "Ana Lopez" in e.body]  # nobody alerted about her
+
+
+# --- Interns no nurse and no coordinator covers ---------------------------------------------
+
+PLACES_HEADER = "role,name,phone,checkin_time,university,unit,municipality,active"
+
+
+def test_the_report_names_every_intern_no_nurse_and_no_coordinator_covers(sessions):
+    text = "\n".join(
+        [
+            PLACES_HEADER,
+            "intern,Ana Lopez,8112345678,08:00,UANL,CS Doctor Arroyo,Doctor Arroyo,",
+            "nurse,Rosa Martinez,8111112222,,,CS Doctor Arroyo,,",
+            "intern,Beto Garza,8187654321,08:00,UDEM,CS Mier y Noriega,Mier y Noriega,",
+            "coordinator,Luis Herrera,8133334444,,UDEM,,,",
+            "intern,Carla Ruiz,8122220001,08:00,UAT,CS Galeana,Galeana,",
+            "intern,Diana Soto,8122220002,08:00,UAT,CS Galeana,Galeana,no",  # inactive: not named
+            "nurse,Elena Vega,8122220003,,,CS Galeana,,no",  # an inactive nurse covers nobody
+            "supervisor,Marta Cantu,4881000005,,,,Galeana,",  # supervisors are not asked for
+            "mental_health,Sofia Reyes,8155556666,,UAT,,,",
+        ]
+    )
+
+    report = run_import(sessions, text)
+
+    assert report.errors == []
+    assert report.uncovered == [Uncovered("Carla Ruiz", CARLA, "CS Galeana", "UAT")]
+
+
+def test_coverage_is_about_the_whole_roster_after_the_import(sessions):
+    carla = f"{PLACES_HEADER}\nintern,Carla Ruiz,8122220001,08:00,UAT,CS Galeana,Galeana,\n"
+    nurse = f"{PLACES_HEADER}\nnurse,Elena Vega,8122220003,,,CS Galeana,,{{active}}\n"
+
+    assert run_import(sessions, carla).uncovered == [
+        Uncovered("Carla Ruiz", CARLA, "CS Galeana", "UAT")
+    ]
+    assert run_import(sessions, nurse.format(active="")).uncovered == []  # Carla: stored
+    assert [u.name for u in run_import(sessions, nurse.format(active="no")).uncovered] == [
+        "Carla Ruiz"
+    ]
