@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
+from functools import cached_property, lru_cache
 
 # Intent kinds.
 OK = "ok"
@@ -33,6 +34,8 @@ SET_TIME = "set_time"
 MENU = "menu"
 STATUS = "status"
 SET_DURESS = "set_duress"
+OPT_OUT = "opt_out"
+OPT_IN = "opt_in"
 UNKNOWN = "unknown"
 
 # --- Vocabulary (normalised: lower case, no accents) -------------------------------------
@@ -58,7 +61,11 @@ EMERGENCY_WORDS = frozenset(
         "emergencia", "emergencias", "peligro", "panico", "help", "emergency", "danger", "911",
     }
 )  # fmt: skip
-MENU_DIGITS = {"1": OK, "2": NOT_OK, "3": EMERGENCY}
+MENU_DIGITS = {"1": OK, "2": NOT_OK, "9": EMERGENCY}
+# The emergency key. No question's scale uses it (mood 1-5, PHQ 0-3; a test keeps it so), so
+# it wins whatever question is open. `3` was the emergency key until issue 8 and is now an
+# ordinary digit: with nothing open it is not understood, and the caller shows the menu.
+EMERGENCY_DIGIT = "9"
 # Answers to a pending yes/no question ("¿Quieres que alguien del equipo te llame? SI/NO").
 # The first strong word decides ("si, no me vendria mal" is yes, "no, si necesito algo te
 # aviso" is no); a weak yes only counts when no strong word is there ("ok, no gracias" is no).
@@ -81,6 +88,33 @@ NO_ANSWER_TAILS = (
 )  # fmt: skip
 # Emoji that spell a vocabulary word; every other emoji is removed.
 EMOJI_WORDS = {"\U0001f198": "sos", "\U0001f197": "ok"}
+
+# --- Typos in emergency words (see vocabulary.md, "Typos under stress") -------------------
+#
+# An emergency word of TYPO_MIN_LENGTH letters or more also matches a token one typo away
+# (one letter missing, extra, wrong, or two neighbours swapped: `auxlio`, `ayusa`,
+# `emregencia`), compared as typed and as it sounds (`_sound`: `emerjensia`), and a token
+# typed on the same phone keys (a multi-tap slip gives another letter of the same key:
+# `ayuda` is 2-9-8-3-2, so `bzuda`). Shorter words (`sos`, `help`) are too close to
+# everyday words for that (`por` is typed on the same keys as `sos`).
+TYPO_MIN_LENGTH = 5
+# Real words within one typo (or the same keys) of an emergency word that must not alert.
+# Checked against word-frequency lists of Spanish and English; the tests keep each one.
+NOT_EMERGENCY_TYPOS = frozenset(
+    {
+        # ayuda: helping someone, and clinic words
+        "ayudo", "ayude", "ayudar", "ayudan", "ayudas", "ayudare", "ayudase", "ayudarme",
+        "ayudale", "ayudate", "ayudele", "ayudense", "ayudenle",
+        "aguda", "ayuna", "acuda", "hallada", "aztec",
+        # auxilio: primeros auxilios; socorro: socorrio; panico: a town, a name, bread
+        "auxilios", "auxilia", "socorrio", "sonoro", "panuco", "pancho", "panito", "panizo",
+        "tanico", "punico", "panino", "rocoso",
+        # English
+        "anger", "dancer", "ranger", "hanger", "banger", "manger", "changer", "danner",
+        "dinger", "dander", "langer", "sanger", "tanger", "emergence",
+    }
+)  # fmt: skip
+T9_KEYS = ("abc", "def", "ghi", "jkl", "mno", "pqrs", "tuv", "wxyz")  # keys 2 to 9
 
 # --- Self-harm (see vocabulary.md, "Words of self-harm") ----------------------------------
 #
@@ -190,6 +224,163 @@ NOT_SELF_HARM = (
 )
 SELF_HARM_GAP = 2  # other words allowed between two slots of a SELF_HARM pattern
 
+# --- Threats (see vocabulary.md, "Phrases of threat") ------------------------------------
+#
+# Danger in plain words raises an emergency like an emergency word: being followed, armed
+# men, shots, being taken, threats and assault, fear. Same pattern language and sound
+# comparison as the self-harm phrases; at most THREAT_GAP other words between two slots
+# ("me vienen siguiendo", "me van a llevar": one). A directly negated phrase ("no tengo
+# miedo", "ya no me siguen", "no hubo balacera") does not alert and sets `negated`, as a
+# negated emergency word does. When unsure, alert.
+_THEY_WANT = "quieren|quiere|querian|queria|quisieron|quiso|trataron|intentaron|tratan|intentan"
+_THEY_WILL = "van|iban|vienen|venian"  # "me van a matar"; not "me van a llevar" (a ride)
+_TAKE = "llevar|subir|jalar|levantar|secuestrar|agarrar|raptar|encerrar|llevarse|robar"
+_HURT = "matar|violar|golpear|madrear|secuestrar|levantar|desaparecer|balacear|disparar|asaltar"
+_WEAPON = (
+    "arma|armas|pistola|pistolas|cuerno|cuernos|rifle|rifles|metralleta|metralletas|fusil|"
+    "fusiles|escopeta|escopetas|gun|guns|weapon|weapons"
+)
+THREAT_PHRASES = (
+    # being followed
+    "me|nos siguen|sigue|sigen|sige|siguieron|siguio|seguian|seguia|persiguen|persigue|"
+    "persiguieron|persiguio|perseguian|perseguia",  # me siguen, un carro me sigue
+    "me|nos vienen|viene|venian|venia|estan|esta|andan|anda|andaban|andaba|van|va|iban|iba "
+    "siguiendo|sigiendo|persiguiendo|persigiendo",  # me vienen siguiendo, me esta siguiendo
+    "following|follows|followed|chasing|chased|stalking|stalked me|us",
+    "being followed|chased|stalked",
+    # armed men
+    "hombre*|tipo*|bato*|vato*|sujeto*|gente|persona*|encapuchado*|grupo*|comando*|sicario*|"
+    "malandro*|wey*|guey* armado|armados|armada|armadas",  # hombres armados, gente armada
+    "estan|vienen|venian|llegaron|andan|andaban|iban|entraron|bajaron|son|eran armados|armadas",
+    "traen|traian|trae|traia|tienen|tenian|tiene|tenia|sacaron|saco|sacan|saca|llevan|llevaban|"
+    f"lleva|llevaba|con|with|has|have|had|pulled|holding|carrying {_WEAPON}",  # traen armas
+    f"apunt* con {_WEAPON}|cuchillo|navaja",  # me apunto con una pistola
+    "unos|unas|los|las|varios|puros armados|armadas",  # nos pararon unos armados
+    "armed man|men|guys|people|group|gang",
+    # shots
+    "balazo|balazos|balacera|balaceras|balacearon|balacean|balaceando|balaceo|balas|tiroteo|"
+    "tiroteos|tirotearon|plomazo|plomazos|disparo|disparos|dispararon|disparan|disparando|"
+    "detonacion|detonaciones|tiros|gunshot|gunshots|gunfire|shootout|shooting|gunman|gunmen|"
+    "gunpoint|encanonaron|encanonado|encanonada",
+    "shots fired",
+    "hear|heard|hearing shots",
+    "shot|shooting|shoot at|me|us",
+    # being taken
+    "secuestro|secuestros|secuestrar*|secuestrad*|secuestran|secuestrando|levanton|levantones|"
+    "rapto|raptar*|raptad*|kidnap*|abduct*",
+    f"me|nos {_THEY_WANT} {_TAKE}",  # me quieren llevar, me quieren subir a una camioneta
+    f"{_THEY_WANT} llevarme|llevarnos|subirme|subirnos|jalarme|agarrarme|raptarme",
+    f"{_THEY_WANT}|{_THEY_WILL} levantarme|levantarnos|secuestrarme|secuestrarnos|matarme|"
+    "matarnos|violarme|asaltarnos",
+    "me|nos subieron|levantaron|jalaron|secuestraron|raptaron",  # me subieron a una troca
+    "want|wanna|trying|try|tried take|grab|kidnap|abduct me|us",  # they want to take me
+    "grabbed|forced|pushed me|us into|in",
+    # threats and assault
+    "me|nos amenaz*",  # me amenazan, me siento amenazada
+    "amenazaron|amenazan|amenazando|amenazas|threaten*|threat|threats",
+    f"me|nos {_THEY_WANT}|{_THEY_WILL} {_HURT}",  # me quieren matar, me van a matar
+    f"me|nos {_THEY_WANT}|{_THEY_WILL} hacer dano|danio",  # me quieren hacer daño
+    "me|nos golpeo|golpearon|golpean|golpea|golpeando|golpeaba|golpeaban|pego|pegaron|pegan|"
+    "pega|pegando|pegaba|pegaban|madrearon|madreo|asaltaron|asaltan|asalto|asaltando|atracaron|"
+    "violaron|violo|acosa|acosan|acosando|acosaba|acosaban|acosaron|atacaron|ataco|atacan|"
+    "atacando|agredieron|agredio|agreden",  # me golpeo, me pego, me asaltaron
+    "abusaron|abuso de mi|nosotras|nosotros",
+    "attacked|attacking|assaulted|punched|raped|mugged|beat|beating|hitting|hit|stabbed|"
+    "robbed|grabbed me|us",
+    "was|were|got|been|being attacked|assaulted|mugged|robbed|raped|stabbed|kidnapped|abducted",
+    "llamen|llame|llamar|llama|marquen|hablen|call a|al? la|los|the? policia|policias|"
+    "patrulla|police|cops",  # llamen a la policia
+    # fear
+    "tengo|tenemos|siento miedo|terror|pavor",  # tengo miedo, tengo mucho miedo
+    "tengo|tenemos|siento poco|chingo|monton|bastante de miedo",  # tengo un poco de miedo
+    "estoy|estamos|ando asustada|asustado|asustadas|asustados|aterrada|aterrado|aterrorizada|"
+    "aterrorizado|espantada|espantado",
+    "i|im|we|were am|m|are|re|so|very|really|feel|feeling? scared|terrified|frightened",
+    "so|very|really|too afraid",
+    "afraid for my|our life|lives",
+)
+THREAT_GAP = 1  # other words allowed between two slots of a THREAT_PHRASES pattern
+_ILLNESS = (
+    f"{_CAUSES}|gripa|gripe|covid|sol|cruda|tos|virus|infeccion|diarrea|resfriado|catarro|"
+    "dengue|zika|chikungunya|piojos|hongos|bicho|desvelada|susto|fiebre|dolor|dolores|mareo|"
+    "mareos|nausea|nauseas|comezon|ardor|molestia|molestias|alergia|migrana|colitis|gastritis|"
+    "asma|panza|estomago|ansiedad|tristeza|depre"
+)
+# Look-alikes that contain a threat phrase; like NOT_SELF_HARM they neutralise a match whose
+# last word falls inside them, word after word within one clause. Look-alikes that contain
+# no threat phrase at all ("le siguen doliendo", "seguimos") need no entry; the tests keep
+# a list of them.
+NOT_THREAT = (
+    # me sigue doliendo, me siguen llegando pacientes, me siguen sin pagar, me sigue la tos
+    "sigue|siguen|siguio|siguieron|seguia|seguian *ando|*iendo|*yendo|sin|igual|iguales|con|"
+    "mal|bien",
+    f"sigue|siguen|siguio|siguieron|seguia|seguian el|la|los|las|mi|un|una? {_ILLNESS}",
+    # un perro me siguio hasta la casa, los niños me siguen
+    "perro|perros|perrito|perritos|gato|gatos|vaca|vacas|burro|burros|chivo|chivos|nino|ninos "
+    "me|nos sigue|siguen|siguio|siguieron",
+    # me siguen en instagram, following me on facebook
+    "sigue|siguen|siguiendo|following|follows|followed|follow me|us? en|on|in|por? face|"
+    "facebook|instagram|insta|ig|tiktok|twitter|redes|youtube|twitch",
+    # se le disparo la presion, la glucosa se disparo, se dispararon los casos
+    "disparo|disparan|dispararon|disparando|dispara|disparaba el|la|los|las|su|sus|mi? "
+    "presion|glucosa|glicemia|azucar|fiebre|temperatura|tension|frecuencia|pulso|casos|"
+    "precio|precios|alarma|alarmas|flash|foto|fotos|camara|trigliceridos|colesterol|cifras|"
+    "estres|ansiedad|adrenalina",
+    "presion|glucosa|glicemia|azucar|fiebre|temperatura|tension|casos|precios|cifras se|le|"
+    "les|me|nos? se|le|les|me|nos? disparo|disparan|dispararon|disparaba",
+    # balas de oxigeno (oxygen cylinders), a tiros de piedra
+    "bala|balas de|del oxigeno|o2|gas|aire",
+    # amenaza de aborto, amenaza de parto pretermino; life-threatening, threatened miscarriage
+    "amenaz* de|del aborto|parto|abortar",
+    "life|non threat*",
+    "threat* abortion|miscarriage|preterm|labor|labour",
+    # secuestro pulmonar (a lung malformation), secuestro de datos
+    "secuestro* pulmonar|broncopulmonar|oseo",
+    "secuestro* de datos|informacion|cuenta|cuentas",
+    # me pego la gripa, me pego el sol, se me pego la cancion
+    f"pego|pegaron|pega|pegan|pegaba|pegando el|la|los|las|un|una|mucho|muy? {_ILLNESS}",
+    "se me|te|le|nos pego|pega|pegaron|pegan",
+    # me ataco la migrana
+    f"ataco|atacaron|ataca|atacan el|la|los|las|un|una? {_ILLNESS}",
+    # me van a matar de tanto trabajo, nos quieren matar de hambre
+    f"matar*|matan|mata de|del|con|en la|el|los|las|lo|tanto|tanta|tantos|tantas? "
+    f"{_CAUSES}|trabajo|chamba|guardia|guardias|tarea|tareas|estudiar|examen|pacientes|"
+    "consulta|coraje|preocupacion|cosquillas",
+    # me quieren llevar a comer, me quieren subir el sueldo
+    "llevar|llevarme|llevarnos a|al? la|el|una|un? comer|cenar|desayunar|almorzar|pasear|bailar|"
+    "cine|misa|fiesta|tomar|cafe|curso|congreso|reunion|junta|capacitacion|cabecera|hospital|"
+    "clinica|consulta|escuela|iglesia",
+    "subir|subirme|subieron el|la|de|mi? sueldo|puesto|beca|renta|precio|dosis|volumen|piso",
+    # me levantaron temprano, me levantaron a las 5
+    "levantaron|levantar|levantarme|levantan temprano|tarde|para",
+    "levantaron|levantar|levantarme|levantan a las",
+    # ya estan armados los paquetes (put together)
+    "armados|armadas|armado|armada los|las|el|la|unos|unas? kit|kits|paquete|paquetes|botiquin|"
+    "botiquines|expediente|expedientes|equipo|equipos|carpeta|carpetas|caja|cajas|brigada|"
+    "brigadas",
+    # hit me up, beat me to it, shooting pain, a shot at the title, take me to dinner
+    "hit me|us up|with|back",
+    "beat me|us to|at",
+    "shooting pain|pains|star|stars|photos|video|hoops",
+    "shot|shoot me|us a|an text|message|email|line|note",
+    "take me|us to|for dinner|lunch|breakfast|coffee|eat|movies|party",
+    # tengo miedo escenico is still fear; llamar a la policia por el robo de ayer still alerts
+)
+
+# --- Leaving and rejoining (see vocabulary.md, "Opt-out") ---------------------------------
+#
+# Only a message that is nothing but one of these (after normalisation: `Stop.`, `BAJA!!`)
+# opts out or back in, as carriers and Twilio do: `alto` in "hay un reten, alto total" or
+# `cancelar` in "cancelar el viaje" is no request to leave. Twilio's default opt-out words
+# (STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT), its opt-in words START and
+# UNSTOP, and our Spanish ones. Twilio's third opt-in word, YES, is left out on purpose: `yes`
+# and `si` are check-in answers here.
+OPT_OUT_WORDS = frozenset(
+    {"stop", "stopall", "stop all", "unsubscribe", "cancel", "end", "quit", "revoke", "optout",
+     "opt out", "baja", "cancelar", "alto"}
+)  # fmt: skip
+OPT_IN_WORDS = frozenset({"start", "unstop", "alta"})
+
 # A word is "directly negated" when one of these phrases ends right before it, or one
 # NEGATION_GAP word before it ("no hay ningun peligro"). Closed lists on purpose.
 NEGATORS = (
@@ -283,7 +474,7 @@ class Intent:
 
 NO_CONTEXT = Context()
 QUESTION_RANGES = {"mood": range(1, 6), "phq": range(0, 4)}  # answered with one digit
-YESNO = "yesno"  # answered SI/NO (or 1/2); a bare 3 stays the emergency digit
+YESNO = "yesno"  # answered SI/NO (or 1/2); 9 stays the emergency key
 
 
 def interpret(text: str | None, context: Context = NO_CONTEXT) -> Intent:
@@ -292,9 +483,13 @@ def interpret(text: str | None, context: Context = NO_CONTEXT) -> Intent:
     if not words.raw:
         return Intent(UNKNOWN)
     alert, negated = _emergency(words, context)
+    if alert == _THREAT and not context.intern:  # a nurse's "ATIENDO 4821, hubo balacera"
+        intent = _acknowledgement(words, context, text or "")
+        if intent is not None:
+            return intent
     if alert:
         return Intent(EMERGENCY)
-    intent = _classify(words, context, text or "")
+    intent = _opt(words) or _classify(words, context, text or "")
     return replace(intent, negated=True) if negated else intent
 
 
@@ -317,8 +512,11 @@ def clashes_with_vocabulary(word: str) -> bool:
     would be read as something else (emergency wins; "bien" would make every check-in a
     duress; a self-harm word would start the self-harm path). For the caller to refuse it."""
     words = _Words.of(word)
-    clash = any(w in VOCABULARY or w.isdigit() for w in words.words)
-    return clash or _self_harm(words) is not None
+    clash = any(
+        w in VOCABULARY or w.isdigit() or _is_emergency_word(w) or _squeeze(w) in _OPT
+        for w in words.words
+    )
+    return clash or _self_harm(words) is not None or bool(_threats(words))
 
 
 # --- Normalisation -----------------------------------------------------------------------
@@ -352,6 +550,7 @@ def _fold(text: str) -> str:
     return re.sub(r"\+\s+(?=\d)", "+", folded)
 
 
+@lru_cache(maxsize=8192)  # pure and called per token and word: the same words come back all day
 def _squeeze(token: str) -> str:
     """All runs of a repeated letter to one: only for comparing with the vocabulary."""
     return re.sub(r"([a-z])\1+", r"\1", token)
@@ -392,6 +591,11 @@ class _Words:
         # The vocabulary is matched before runs are cut, so "goood" still has its "oo".
         raw = tuple(re.sub(r"([a-z])\1{2,}", r"\1", t) for t in tokens)
         return cls(raw, tuple(_canonical(t) for t in tokens), tuple(clause))
+
+    @cached_property
+    def keys(self) -> tuple[str, ...]:
+        """Each token as it sounds in Spanish (`_sound`), for the phrase patterns."""
+        return tuple(_sound(t) for t in self.raw)
 
     def same_clause(self, i: int, j: int) -> bool:
         return 0 <= j < len(self.raw) and self.clause[i] == self.clause[j]
@@ -469,6 +673,7 @@ def _fine_negated(words: _Words, i: int) -> bool:
 # --- Self-harm -------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=8192)
 def _sound(token: str) -> str:
     """A token as it sounds in Spanish, so that common misspellings compare equal:
     ll→y, h silent, qu/q/c(a,o,u)→k, c(e,i)/z→s, v→b, no repeated letters."""
@@ -499,6 +704,11 @@ class _Slot:
 
     def matches(self, key: str) -> bool:
         return key in self.exact or key.startswith(self.prefixes) or key.endswith(self.suffixes)
+
+    def matches_any(self, keys: frozenset[str]) -> bool:
+        if not self.exact.isdisjoint(keys):
+            return True
+        return bool(self.prefixes or self.suffixes) and any(self.matches(k) for k in keys)
 
 
 def _pattern(spec: str) -> tuple[_Slot, ...]:
@@ -533,17 +743,23 @@ def _ends(
 def _matches(
     keys: tuple[str, ...], words: _Words, patterns: tuple[tuple[_Slot, ...], ...], gap: int
 ) -> Iterator[range]:
-    """Each match of each pattern, as the range of word indexes it spans."""
+    """Each match of each pattern, as the range of word indexes it spans. A pattern is only
+    walked when every slot it needs has a word in the text: most texts rule out most patterns
+    with a few set lookups, which keeps a 1,600-character text cheap."""
+    present = frozenset(keys)
     for slots in patterns:
-        for start in range(len(keys)):
-            for end in _ends(keys, words, slots, 0, start, gap):
-                yield range(start, end + 1)
+        if not all(slot.optional or slot.matches_any(present) for slot in slots):
+            continue
+        for start, key in enumerate(keys):
+            if slots[0].matches(key):
+                for end in _ends(keys, words, slots, 1, start + 1, gap):
+                    yield range(start, end + 1)
 
 
 def _self_harm(words: _Words) -> str | None:
     """_PHRASE when a SELF_HARM_PHRASES pattern matches, else _WORD when a SELF_HARM_WORDS one
     does; a match whose last word lies inside a NOT_SELF_HARM figure of speech is ignored."""
-    keys = tuple(_sound(t) for t in words.raw)
+    keys = words.keys
     idioms: list[range] | None = None
     for kind, patterns in ((_PHRASE, _SELF_HARM_PHRASES), (_WORD, _SELF_HARM_WORDS)):
         for match in _matches(keys, words, patterns, SELF_HARM_GAP):
@@ -554,16 +770,98 @@ def _self_harm(words: _Words) -> str | None:
     return None
 
 
+# --- Emergency words with typos, phrases of threat, opt-out ------------------------------
+
+_T9 = str.maketrans({c: str(key) for key, cs in enumerate(T9_KEYS, start=2) for c in cs})
+_TYPO_TARGETS = tuple(
+    (_squeeze(w), _sound(w), _squeeze(w).translate(_T9))
+    for w in sorted(EMERGENCY_WORDS)
+    if len(w) >= TYPO_MIN_LENGTH and w.isalpha()
+)
+_NOT_TYPOS = frozenset(_squeeze(w) for w in NOT_EMERGENCY_TYPOS)
+_THREAT_PHRASES = tuple(_pattern(p) for p in THREAT_PHRASES)
+_NOT_THREAT = tuple(_pattern(p) for p in NOT_THREAT)
+_OPT = {_squeeze(w): OPT_OUT for w in OPT_OUT_WORDS} | {_squeeze(w): OPT_IN for w in OPT_IN_WORDS}
+_ALERT, _THREAT = "alert", "threat"
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether a and b are at most one edit apart: a letter added, dropped or changed, or two
+    neighbours swapped (optimal string alignment distance <= 1). Linear: no table needed."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    if len(a) != len(b):
+        longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+        return longer[n + 1 :] == shorter[n:]
+    swapped = a[n : n + 2] == b[n : n + 2][::-1] and a[n + 2 :] == b[n + 2 :]
+    return swapped or a[n + 1 :] == b[n + 1 :]
+
+
+@lru_cache(maxsize=4096)  # the same few hundred words arrive all day
+def _is_emergency_word(token: str) -> bool:
+    """An emergency word; for one of TYPO_MIN_LENGTH letters or more, also one typo away (as
+    typed or as it sounds) or typed on the same phone keys, unless it is a real word."""
+    if token in EMERGENCY_WORDS:
+        return True
+    squeezed = _squeeze(token)
+    if squeezed in _SQUEEZED:  # a vocabulary word, or an emergency word short of a double
+        return _SQUEEZED[squeezed] in EMERGENCY_WORDS  # letter ("socoro")
+    if token.isdigit() or squeezed in _NOT_TYPOS:
+        return False
+    sound, keys = _sound(token), squeezed.translate(_T9)
+    return any(
+        _one_edit(squeezed, word) or _one_edit(sound, heard) or keys == typed
+        for word, heard, typed in _TYPO_TARGETS
+    )
+
+
+def _threats(words: _Words) -> list[int]:
+    """Where each phrase of threat starts, leaving out those a NOT_THREAT look-alike explains."""
+    idioms: list[range] | None = None
+    starts = []
+    for match in _matches(words.keys, words, _THREAT_PHRASES, THREAT_GAP):
+        if idioms is None:  # most texts match nothing: look for look-alikes only when needed
+            idioms = list(_matches(words.keys, words, _NOT_THREAT, 0))
+        if not any(_explains(idiom, match) for idiom in idioms):
+            starts.append(match.start)
+    return starts
+
+
+def _explains(idiom: range, match: range) -> bool:
+    """Whether a look-alike explains a threat: it holds the threat's last word and begins at
+    that word ("me sigue doliendo") or where the threat begins or before ("la presion se le
+    disparo"). One that begins inside the threat explains only part of it: "siguen acosando"
+    leaves "me siguen acosando" a threat."""
+    return match[-1] in idiom and (idiom.start <= match.start or idiom.start == match[-1])
+
+
+def _opt(words: _Words) -> Intent | None:
+    """OPT_OUT / OPT_IN when the whole message is one of their words (`STOP`, `baja!!`)."""
+    kind = _OPT.get(" ".join(_squeeze(t) for t in words.raw))
+    return Intent(kind) if kind else None
+
+
 # --- Classification ----------------------------------------------------------------------
 
 
-def _emergency(words: _Words, context: Context) -> tuple[bool, bool]:
-    """(alert, negated): any emergency word not directly negated alerts."""
+def _emergency(words: _Words, context: Context) -> tuple[str | None, bool]:
+    """(alert, negated). alert: _ALERT for the emergency key or an emergency word (typos
+    included), _THREAT for a phrase of threat alone, None when neither is there or every one
+    seen is directly negated; negated: one was seen and negated."""
     if _menu_choice(words, context) == EMERGENCY:
-        return True, False
-    hits = words.find(EMERGENCY_WORDS)
-    alert = any(not _directly_negated(words, i) for i in hits)
-    return alert, bool(hits) and not alert
+        return _ALERT, False
+    hits = [n for n, word in enumerate(words.words) if _is_emergency_word(word)]
+    if any(not _directly_negated(words, n) for n in hits):
+        return _ALERT, False
+    threats = _threats(words)
+    if any(not _directly_negated(words, n) for n in threats):
+        return _THREAT, False
+    return None, bool(hits or threats)
 
 
 def _classify(words: _Words, context: Context, text: str) -> Intent:
@@ -594,8 +892,8 @@ def _first(words: _Words) -> int:
 
 
 def _menu_digit(words: _Words) -> str | None:
-    """A single digit as the message's first word: '3 pacientes' is a menu answer but
-    'tengo 3 pacientes' is not."""
+    """A single digit as the message's first word: '9 pacientes' is a menu answer but
+    'tengo 9 pacientes' is not."""
     i = _first(words)
     if i < len(words.raw) and len(words.raw[i]) == 1 and words.raw[i].isdigit():
         return words.raw[i]
@@ -603,12 +901,15 @@ def _menu_digit(words: _Words) -> str | None:
 
 
 def _menu_choice(words: _Words, context: Context) -> str | None:
-    """The kind a menu digit chooses; none while a digit questionnaire answer is pending.
-    With a yes/no question pending 1 and 2 answer it, and 3 keeps its menu meaning."""
-    if context.question in QUESTION_RANGES:
+    """The kind a menu digit chooses. The emergency key always: no question's scale has it.
+    Other digits only with no question open: a mood or PHQ digit answers its question, and
+    a yes/no question takes 1 and 2 as yes and no."""
+    digit = _menu_digit(words)
+    if digit == EMERGENCY_DIGIT:
+        return EMERGENCY
+    if context.question in QUESTION_RANGES or context.question == YESNO:
         return None
-    choice = MENU_DIGITS.get(_menu_digit(words) or "")
-    return None if context.question == YESNO and choice != EMERGENCY else choice
+    return MENU_DIGITS.get(digit or "")
 
 
 def _set_duress(words: _Words, context: Context, text: str) -> Intent | None:
@@ -652,7 +953,7 @@ def _yes_no(words: _Words) -> Intent | None:
     text says neither (it is then read as usual: a command, `mal`, an acknowledgement …)."""
     if _incident_code(words) is not None:
         return None  # "OK 4821" acknowledges a case
-    digit = _menu_digit(words)  # "3" never gets here: it is the emergency digit
+    digit = _menu_digit(words)  # "9" never gets here: it is the emergency key
     if digit is not None:
         return Intent(ANSWER, value=int(digit == "1")) if digit in "12" else Intent(UNKNOWN)
     said = [_squeeze(w) for w in words.raw]
@@ -712,7 +1013,9 @@ def _check_in(words: _Words, context: Context) -> Intent:
     fine = fine or _menu_choice(words, context) == OK
     if not context.intern:
         return Intent(ACK) if fine else Intent(UNKNOWN)
-    others = [w for w in words.words if w in VOCABULARY and w not in NO_WORDS]
+    others = [
+        w for w in words.words if (w in VOCABULARY or _is_emergency_word(w)) and w not in NO_WORDS
+    ]
     if words.find(NO_WORDS) and not others and not fine and context.question != YESNO:
         return Intent(NOT_OK)  # a bare "no" is an answer only when nothing else is
     return Intent(OK) if fine else Intent(UNKNOWN)
@@ -741,7 +1044,9 @@ def _command(words: _Words, context: Context, text: str) -> Intent | None:
     if head in TIME_WORDS:
         at = _parse_time(rest)
         return Intent(SET_TIME, at=at) if at else None
-    return Intent(STATUS) if head in STATUS_WORDS else None
+    if head in STATUS_WORDS:  # ESTADO: her own schedule; ESTADO 4821: a responder's case
+        return Intent(STATUS, code=_incident_code(words))
+    return None
 
 
 def _argument(words: _Words, start: int) -> str:

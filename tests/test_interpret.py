@@ -9,7 +9,9 @@ The self-harm phrases have their own tables in test_self_harm_phrases.py.
 from __future__ import annotations
 
 import random
+import re
 from datetime import date, time
+from pathlib import Path
 
 import pytest
 
@@ -102,8 +104,8 @@ EMERGENCIES = [
     row("help", ANA, i.EMERGENCY),
     row("emergency", ANA, i.EMERGENCY),
     row("danger", ANA, i.EMERGENCY),
-    row("3", ANA, i.EMERGENCY),
-    row("3️⃣", ANA, i.EMERGENCY),
+    row("9", ANA, i.EMERGENCY),
+    row("9️⃣", ANA, i.EMERGENCY),
     row("llamen al 911", ANA, i.EMERGENCY),
     row("911", ANA, i.EMERGENCY),
     row("ok pero hay peligro", ANA, i.EMERGENCY),
@@ -278,6 +280,169 @@ UNKNOWNS = [
     row("mal", ROSA, i.NOT_OK),
 ]
 
+# The digits menu: 1 fine, 2 support, 9 emergency. No question's scale has a 9, so it wins
+# whatever is open; 3 is an ordinary digit (it was the emergency key before issue 8).
+MENU_KEYS = [
+    row("9.", ANA, i.EMERGENCY),
+    row("9!!", ANA, i.EMERGENCY),
+    row(" 9 ", ANA, i.EMERGENCY),
+    row("hola, 9", ANA, i.EMERGENCY),
+    row("opcion 9", ANA, i.EMERGENCY),
+    row("9 por favor", ANA, i.EMERGENCY),
+    row("9 pacientes", ANA, i.EMERGENCY),  # a leading 9 is the key, whatever follows
+    row("9", MOOD, i.EMERGENCY),
+    row("9", PHQ, i.EMERGENCY),
+    row("9", YESNO, i.EMERGENCY),
+    row("9️⃣", MOOD, i.EMERGENCY),
+    row("9 tranquila", ANA, i.EMERGENCY),  # over the duress word
+    row("9 me quiero morir", ANA, i.EMERGENCY),  # over self-harm
+    row("9", ROSA, i.EMERGENCY),
+    row("911", MOOD, i.EMERGENCY),
+    row("911", YESNO, i.EMERGENCY),
+    row("3", ANA, i.UNKNOWN),
+    row("3.", ANA, i.UNKNOWN),
+    row("hola, 3", ANA, i.UNKNOWN),
+    row("3️⃣", ANA, i.UNKNOWN),
+    row("3 pacientes", ANA, i.UNKNOWN),
+    row("3", YESNO, i.UNKNOWN),
+    row("3", MOOD, i.ANSWER, value=3),
+    row("3", PHQ, i.ANSWER, value=3),
+    row("3 tranquila", ANA, i.DURESS),
+    row("tengo 9 pacientes", ANA, i.UNKNOWN),
+    row("99", ANA, i.UNKNOWN),
+    row("19", ANA, i.UNKNOWN),
+    row("hora 9", ANA, i.SET_TIME, at=time(9, 0)),
+    row("VIAJE 9h", ANA, i.TRIP_START, value=540),
+    row("pausa 9d", ANA, i.PAUSE, value=9, until=date(2026, 11, 29)),
+]
+
+# Emergency words of five letters or more with one typo, as typed or as it sounds, or typed
+# on the same phone keys (multi-tap slips). See vocabulary.md, "Typos under stress".
+TYPOS = [
+    row("auxlio", ANA, i.EMERGENCY),
+    row("auxiloi", ANA, i.EMERGENCY),
+    row("axuilio", ANA, i.EMERGENCY),
+    row("ausilio", ANA, i.EMERGENCY),
+    row("auxili", ANA, i.EMERGENCY),
+    row("emergensia", ANA, i.EMERGENCY),
+    row("emerjencia", ANA, i.EMERGENCY),
+    row("emregencia", ANA, i.EMERGENCY),
+    row("emergecia", ANA, i.EMERGENCY),
+    row("EMERGENCIAA", ANA, i.EMERGENCY),
+    row("ayudaa", ANA, i.EMERGENCY),
+    row("ayida", ANA, i.EMERGENCY),
+    row("auyda", ANA, i.EMERGENCY),
+    row("ayufa", ANA, i.EMERGENCY),
+    row("ayda", ANA, i.EMERGENCY),
+    row("alluda", ANA, i.EMERGENCY),
+    row("ayudnme", ANA, i.EMERGENCY),
+    row("aiudame", ANA, i.EMERGENCY),
+    row("ayudenmee", ANA, i.EMERGENCY),
+    row("socoro", ANA, i.EMERGENCY),
+    row("sokorro", ANA, i.EMERGENCY),
+    row("peligr0", ANA, i.EMERGENCY),
+    row("pelgro", ANA, i.EMERGENCY),
+    row("peligor", ANA, i.EMERGENCY),
+    row("panicp", ANA, i.EMERGENCY),
+    row("emergncy", ANA, i.EMERGENCY),
+    row("dagner", ANA, i.EMERGENCY),
+    row("hay pelgro en la carretera", ANA, i.EMERGENCY),
+    row("necesito ayida urgente", ANA, i.EMERGENCY),
+    row("auxlio me siguen", ANA, i.EMERGENCY),
+    row("ayida", MOOD, i.EMERGENCY),
+    row("los peligros del camino", ANA, i.EMERGENCY),  # a real word, but close enough: alert
+    # T9 slips: a letter of the same key, once or more (ayuda is 2-9-8-3-2)
+    row("axuda", ANA, i.EMERGENCY),
+    row("axufa", ANA, i.EMERGENCY),
+    row("bzuda", ANA, i.EMERGENCY),
+    row("cwtfc", ANA, i.EMERGENCY),
+    row("rekigro", ANA, i.EMERGENCY),
+    row("auwikio", ANA, i.EMERGENCY),
+    row("emerhemcia", ANA, i.EMERGENCY),
+    # negated like the word itself
+    row("no necesito ayida", ANA, i.UNKNOWN, negated=True),
+]
+
+# Real words one typo (or the same keys) away from an emergency word: never an alarm.
+NOT_TYPOS = [
+    pytest.param(text, id=text[:60])
+    for text in (
+        "le ayudo a la enfermera",
+        "me ayudó mucho la enfermera",
+        "voy a ayudar en la campaña de vacunación",
+        "¿me ayudas con el censo?",
+        "me ayudan los promotores",
+        "hoy ayudé en un parto",
+        "ayúdale a la señora",
+        "ayúdele con la bolsa",
+        "¿puedes ayudarme con la receta?",
+        "apendicitis aguda",
+        "la paciente viene ayuna",
+        "la señora está en ayunas",
+        "que acuda a su centro de salud",
+        "curso de primeros auxilios",
+        "la enfermera la auxilia",
+        "se socorrió a la paciente",
+        "el camino está rocoso",
+        "voy a Pánuco",
+        "Pancho ya llegó",
+        "un panito con café",
+        "el ayudante de la farmacia",
+        "the ranger came by",
+        "anger issues",
+        "emergence of symptoms",
+        "por favor",  # typed on the same keys as sos: short words are never fuzzy
+        "pos si",
+        "hel",
+    )
+]
+
+# Opt-out and opt-in: only when the whole message is the word.
+OPT_WORDS = [
+    row("STOP", ANA, i.OPT_OUT),
+    row("stop", ANA, i.OPT_OUT),
+    row("Stop.", ANA, i.OPT_OUT),
+    row("STOP!!!", ANA, i.OPT_OUT),
+    row("stopp", ANA, i.OPT_OUT),
+    row("BAJA", ANA, i.OPT_OUT),
+    row("Baja!", ANA, i.OPT_OUT),
+    row("CANCELAR", ANA, i.OPT_OUT),
+    row("ALTO", ANA, i.OPT_OUT),
+    row("¡Alto!", ANA, i.OPT_OUT),
+    row("UNSUBSCRIBE", ANA, i.OPT_OUT),
+    row("STOPALL", ANA, i.OPT_OUT),
+    row("stop all", ANA, i.OPT_OUT),
+    row("END", ANA, i.OPT_OUT),
+    row("QUIT", ANA, i.OPT_OUT),
+    row("CANCEL", ANA, i.OPT_OUT),
+    row("OPTOUT", ANA, i.OPT_OUT),
+    row("opt-out", ANA, i.OPT_OUT),
+    row("REVOKE", ANA, i.OPT_OUT),
+    row("STOP", MOOD, i.OPT_OUT),  # over a pending question
+    row("baja", YESNO, i.OPT_OUT),
+    row("STOP", ROSA, i.OPT_OUT),
+    row("STOP", BETO, i.OPT_OUT),
+    row("START", ANA, i.OPT_IN),
+    row("start", ANA, i.OPT_IN),
+    row("ALTA", ANA, i.OPT_IN),
+    row("alta!", ANA, i.OPT_IN),
+    row("UNSTOP", ANA, i.OPT_IN),
+    row("alta", MOOD, i.OPT_IN),
+    # Not the whole message: read as usual
+    row("hay un retén, alto total", ANA, i.UNKNOWN),
+    row("cancelar el viaje", ANA, i.UNKNOWN),
+    row("stop please", ANA, i.UNKNOWN),
+    row("dar de baja al paciente", ANA, i.UNKNOWN),
+    row("la presión está alta", ANA, i.UNKNOWN),
+    row("le dieron de alta, todo bien", ANA, i.OK),
+    row("alto alto", ANA, i.UNKNOWN),
+    row("baja tranquila", ANA, i.DURESS),
+    row("YES", ANA, i.OK),  # Twilio's third opt-in word is a check-in answer here
+    row("yes", YESNO, i.ANSWER, value=1),
+    row("alto, ayuda", ANA, i.EMERGENCY),  # an emergency word wins
+    row("STOP auxilio", ANA, i.EMERGENCY),
+]
+
 NEGATED = [
     row("no necesito ayuda, estoy bien", ANA, i.OK, negated=True),
     row("No hay peligro, todo bien", ANA, i.OK, negated=True),
@@ -293,7 +458,7 @@ NEGATED = [
 ]
 
 ALL_ROWS = FINE + NOT_FINE + EMERGENCIES + DURESS + ANSWERS + YES_NO + RESPONDERS + COMMANDS
-ALL_ROWS += UNKNOWNS + NEGATED
+ALL_ROWS += UNKNOWNS + NEGATED + MENU_KEYS + TYPOS + OPT_WORDS
 
 
 @pytest.mark.parametrize(("text", "context", "kind", "fields"), ALL_ROWS)
@@ -310,6 +475,7 @@ def test_it_reads_each_message(text, context, kind, fields):
         ("ok pero hay peligro", ANA),  # over a fine answer
         ("estoy tranquila pero ayuda", ANA),  # over the duress word
         ("3 auxilio", PHQ),  # over a pending questionnaire
+        ("9", PHQ),  # the emergency key too
         ("si, ayuda", YESNO),  # over a pending yes/no question
         ("LISTO 4821 peligro", ROSA),  # over a responder's action
         ("VIAJE 2h ayuda", ANA),  # over a trip
@@ -356,7 +522,7 @@ def test_confirming_the_duress_word_with_clave_raises_no_alarm():
 
 def test_a_digit_answers_the_pending_questionnaire_instead_of_the_menu():
     assert interpret("3", PHQ) == Intent(i.ANSWER, value=3)
-    assert interpret("3", ANA).kind == i.EMERGENCY
+    assert interpret("3", ANA).kind == i.UNKNOWN
     assert interpret("2", MOOD) == Intent(i.ANSWER, value=2)
     assert interpret("2", ANA).kind == i.NOT_OK
 
@@ -381,24 +547,29 @@ def test_emergency_words_still_win_while_a_question_is_pending():
         ("0", MOOD, Intent(i.UNKNOWN)),
         ("4", PHQ, Intent(i.UNKNOWN)),
         ("4", MOOD, Intent(i.ANSWER, value=4)),
-        # … a yes/no question takes 1 (yes) and 2 (no), and 3 is still the emergency digit:
-        # it is no yes/no answer, so it can only mean the menu's 3.
+        # … a yes/no question takes 1 (yes) and 2 (no); 3 is no answer to it.
         ("1", YESNO, Intent(i.ANSWER, value=1)),
         ("2", YESNO, Intent(i.ANSWER, value=0)),
-        ("3", YESNO, Intent(i.EMERGENCY)),
-        ("3️⃣", YESNO, Intent(i.EMERGENCY)),
+        ("3", YESNO, Intent(i.UNKNOWN)),
+        ("3️⃣", YESNO, Intent(i.UNKNOWN)),
         ("4", YESNO, Intent(i.UNKNOWN)),
-        # … with nothing pending, the menu.
+        # … with nothing pending, the menu: 1 fine, 2 support, 9 emergency, 3 nothing.
         ("1", ANA, Intent(i.OK)),
         ("2", ANA, Intent(i.NOT_OK)),
-        ("3", ANA, Intent(i.EMERGENCY)),
+        ("3", ANA, Intent(i.UNKNOWN)),
+        ("9", ANA, Intent(i.EMERGENCY)),
+        # The emergency key wins whatever is open: no scale has a 9.
+        ("9", PHQ, Intent(i.EMERGENCY)),
+        ("9", MOOD, Intent(i.EMERGENCY)),
+        ("9", YESNO, Intent(i.EMERGENCY)),
         # Words beat digits: an emergency word always, a self-harm phrase over an answer.
         ("3 auxilio", PHQ, Intent(i.EMERGENCY)),
         ("3 me quiero morir", PHQ, Intent(i.SELF_HARM)),
         ("3 me quiero morir", MOOD, Intent(i.SELF_HARM)),
         ("1 me quiero morir", YESNO, Intent(i.SELF_HARM)),
-        ("3 me quiero morir", YESNO, Intent(i.EMERGENCY)),
-        ("3 me quiero morir", ANA, Intent(i.EMERGENCY)),
+        ("3 me quiero morir", YESNO, Intent(i.SELF_HARM)),
+        ("3 me quiero morir", ANA, Intent(i.SELF_HARM)),
+        ("9 me quiero morir", MOOD, Intent(i.EMERGENCY)),
         ("3 pacientes", PHQ, Intent(i.ANSWER, value=3)),
         ("tengo 3 pacientes", PHQ, Intent(i.UNKNOWN)),
     ],
@@ -516,7 +687,7 @@ def test_it_never_raises_on_noise():
 KINDS = {
     i.OK, i.NOT_OK, i.EMERGENCY, i.DURESS, i.ACK, i.RESOLVE, i.ANSWER, i.TRIP_START,
     i.TRIP_EXTEND, i.TRIP_END, i.PAUSE, i.RESUME, i.SET_TIME, i.MENU, i.STATUS,
-    i.SET_DURESS, i.SELF_HARM, i.UNKNOWN,
+    i.SET_DURESS, i.SELF_HARM, i.OPT_OUT, i.OPT_IN, i.UNKNOWN,
 }  # fmt: skip
 
 
@@ -557,7 +728,83 @@ def test_a_duress_word_made_of_vocabulary_is_flagged_for_the_caller():
     assert clashes_with_vocabulary("ayuda mami")
     assert clashes_with_vocabulary("1234")
     assert clashes_with_vocabulary("suicidio")
+    assert clashes_with_vocabulary("auxlio")  # a typo of an emergency word alerts openly
+    assert clashes_with_vocabulary("tengo miedo")  # so does a phrase of threat
+    assert clashes_with_vocabulary("Alto")  # and the opt-out words mean leaving
     assert not clashes_with_vocabulary("Tranquila")
+    assert not clashes_with_vocabulary("Cielo azul")
+
+
+# --- The digits menu, typos, opt-out -------------------------------------------------------
+
+
+def test_no_question_scale_uses_the_emergency_key():
+    assert i.MENU_DIGITS[i.EMERGENCY_DIGIT] == i.EMERGENCY
+    assert all(int(i.EMERGENCY_DIGIT) not in scale for scale in i.QUESTION_RANGES.values())
+    assert "3" not in i.MENU_DIGITS
+
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "sms"
+MENU_TEXTS = ("menu", "checkin_ping", "checkin_ping_late", "checkin_reminder", "not_understood")
+
+
+TEACHES_9 = re.compile(r"\b9 (o SOS en|or SOS in|si es|if it is) (an )?emergenc")
+TEACHES_3 = re.compile(r"\b3\b[^.]{0,12}(emergen|SOS)")
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_every_text_that_teaches_the_menu_teaches_9_for_an_emergency(language):
+    for name in MENU_TEXTS:
+        assert TEACHES_9.search((TEMPLATES / language / f"{name}.txt").read_text()), name
+    for path in TEMPLATES.glob("*/*.txt"):
+        assert not TEACHES_3.search(path.read_text()), path.name
+
+
+@pytest.mark.parametrize("text", NOT_TYPOS)
+def test_a_real_word_near_an_emergency_word_raises_no_alarm(text):
+    assert interpret(text, ANA).kind != i.EMERGENCY
+
+
+def test_every_real_word_kept_from_the_typo_rule_is_a_near_miss():
+    # Each entry of NOT_EMERGENCY_TYPOS would alert without it: one typo, as typed or as it
+    # sounds, or the same keys, from an emergency word of five letters or more.
+    near = i._is_emergency_word.__wrapped__
+    kept = i._NOT_TYPOS
+    try:
+        i._NOT_TYPOS = frozenset()
+        far = [w for w in i.NOT_EMERGENCY_TYPOS if not near(w)]
+    finally:
+        i._NOT_TYPOS = kept
+    assert far == []
+    assert not any(w in i.EMERGENCY_WORDS for w in i.NOT_EMERGENCY_TYPOS)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("auxilio", "auxilio", True),
+        ("auxlio", "auxilio", True),  # a letter dropped
+        ("auxiliio", "auxilio", True),  # added
+        ("auxilo", "auxilio", True),
+        ("auxilia", "auxilio", True),  # changed
+        ("axuilio", "auxilio", True),  # two neighbours swapped
+        ("axuiloi", "auxilio", False),  # two swaps
+        ("auxi", "auxilio", False),
+        ("", "a", True),
+        ("ab", "ba", True),
+        ("abc", "cba", False),
+    ],
+)
+def test_one_edit(a, b, expected):
+    assert i._one_edit(a, b) is expected
+    assert i._one_edit(b, a) is expected
+
+
+def test_opt_out_words_count_only_as_the_whole_message():
+    assert interpret("ALTO", ANA) == Intent(i.OPT_OUT)
+    assert interpret("hay un retén, alto total", ANA).kind != i.OPT_OUT
+    assert interpret("alto, ayuda", ANA) == Intent(i.EMERGENCY)
+    assert interpret("si", ANA) == Intent(i.OK)  # never an opt-in
 
 
 @pytest.mark.parametrize(
