@@ -22,7 +22,7 @@ def test_ana_is_pinged_once_at_eight_her_time(faro, people, transport):
     [ping] = sms_to(transport, people["ana"])
     assert ping == (
         "Hola Ana, ¿todo bien hoy? Responde 1 si estas bien, 2 si necesitas apoyo, "
-        "3 si es emergencia."
+        "9 si es emergencia."
     )
     assert is_gsm7(ping) and segments(ping) == 1
 
