@@ -2,7 +2,8 @@
 
 Due work lives in indexed "next due at" columns, so a tick with nothing due costs a few index
 lookups whatever the roster size:
-- `person.next_checkin_at`: her next ping (SCHEDULE_NOW: "compute it at the next tick");
+- `person.next_checkin_at`: her next ping (SCHEDULE_NOW: "her schedule changed: the next tick
+  computes it as of the change");
 - `checkin.remind_at` / `checkin.escalate_at`: the reminder and the deadline, cleared once done
   or answered.
 Each step claims its rows with conditional UPDATEs (FOR UPDATE SKIP LOCKED first on
@@ -38,6 +39,7 @@ from escalation.models import (
     OutboundMessage,
     Person,
     Trip,
+    University,
 )
 from escalation.schedule import Schedule, hhmm, local_day, next_ping
 from escalation.timeline import (
@@ -57,8 +59,9 @@ PENDING_DAYS = timedelta(days=3)
 PING = "checkin_ping"
 REMINDER = "checkin_reminder"
 # `next_checkin_at` set to this means "her schedule changed: compute the next ping at the
-# next tick". It is in the past, so the indexed due query finds it like any due ping, and the
-# tick computes from its own `now` (frozen in tests), not from the clock of whoever edited her.
+# next tick, as of the change". It is in the past, so the indexed due query finds it like any
+# due ping. The change's moment is her row's `updated_at` (see `changed_at`): a ping that fell
+# between the change and that tick is still sent, late, instead of being skipped.
 SCHEDULE_NOW = datetime(2000, 1, 1, tzinfo=UTC)
 # A ping that leaves this long after its time says so.
 LATE_AFTER = timedelta(minutes=10)
@@ -100,15 +103,37 @@ def compute_next(session: Session, intern: Person, now: datetime) -> datetime | 
 
 
 def reschedule(session: Session, now: datetime, intern: Person) -> datetime | None:
-    """Set her next ping from her current schedule (after HORA, PAUSA, REGRESO …)."""
-    intern.next_checkin_at = compute_next(session, intern, now)
+    """Set her next ping from her current schedule as of `now` (after HORA, PAUSA, REGRESO …).
+
+    A change someone else made that no tick has computed yet (SCHEDULE_NOW, e.g. an import
+    she asks ESTADO about) is computed as of that change, as the tick would: asking must not
+    lose the late ping it is owed. A change of her schedule in this very session is hers,
+    made `now`."""
+    as_of = now
+    if intern.next_checkin_at == SCHEDULE_NOW and not _schedule_edited(intern):
+        as_of = changed_at(intern, now)
+    intern.next_checkin_at = compute_next(session, intern, as_of)
     return intern.next_checkin_at
+
+
+def changed_at(person: Person, now: datetime) -> datetime:
+    """When her pending schedule change (SCHEDULE_NOW) was made: her row's last write, which
+    is that change or a later edit (the roster import writes its own `now` there). Never after
+    `now`: a writer whose clock ran ahead of the tick's changes nothing in the past."""
+    written = person.updated_at
+    return min(written, now) if written is not None else now
+
+
+def _schedule_edited(person: Person) -> bool:
+    state = inspect(person)
+    return any(state.attrs[f].history.has_changes() for f in SCHEDULE_FIELDS)
 
 
 @event.listens_for(Session, "before_flush")
 def _schedule_changed_people(session: Session, _context, _instances) -> None:
     """Whoever creates an intern or changes her schedule (roster import, the admin console, a
-    test fixture), the next tick computes her next ping: SCHEDULE_NOW marks it. Code that sets
+    test fixture), the next tick computes her next ping as of the change: SCHEDULE_NOW marks
+    it (this flush writes the change's moment, `updated_at`). Code that sets
     `next_checkin_at` itself in the same flush (the intern's own commands) is left alone."""
     for person in (*session.new, *session.dirty):
         if not isinstance(person, Person):
@@ -119,10 +144,12 @@ def _schedule_changed_people(session: Session, _context, _instances) -> None:
         if person in session.new:
             wanted = person.role == INTERN and person.active is not False
         else:
-            wanted = any(state.attrs[f].history.has_changes() for f in SCHEDULE_FIELDS)
+            wanted = _schedule_edited(person)
         if wanted and (person.is_intern or person.next_checkin_at is not None):
             person.next_checkin_at = SCHEDULE_NOW
-        if person.is_intern and person.active is not False and person.next_phq_at is None:
+        # (`takes_prompts` would read a new row's unset `active` as False)
+        prompts = person.active is not False and person.opted_out_at is None
+        if person.is_intern and prompts and person.next_phq_at is None:
             person.next_phq_at = SCHEDULE_NOW
 
 
@@ -179,9 +206,9 @@ def handle_some_due_pings(
 
 
 def _next_pings(session: Session, now: datetime, interns: list[Person]) -> list[tuple]:
-    """(intern, due, next) for each: a changed schedule is computed from `now`; a due ping
-    moves on from `due`, not `now` (after a long outage every missed day gets its own step
-    and event)."""
+    """(intern, due, next) for each: a changed schedule is computed as of the change (a ping
+    it made due since is then due at once); a due ping moves on from `due`, not `now` (after
+    a long outage every missed day gets its own step and event)."""
     changed = [i.id for i in interns if i.next_checkin_at == SCHEDULE_NOW]
     last = _last_checkin_dates(session, changed) if changed else {}
     moves = []
@@ -191,7 +218,8 @@ def _next_pings(session: Session, now: datetime, interns: list[Person]) -> list[
         if schedule is None:
             new = None
         elif due == SCHEDULE_NOW:
-            new = next_ping(schedule, now, last_pinged=last.get(intern.id))
+            as_of = changed_at(intern, now)
+            new = next_ping(schedule, as_of, last_pinged=last.get(intern.id))
         else:
             new = next_ping(schedule, due, last_pinged=local_day(due, intern.timezone))
         moves.append((intern, due, new))
@@ -243,16 +271,10 @@ def _claim_next(session: Session, moves: list[tuple]) -> list[tuple]:
 
 def ping_all(session: Session, now: datetime, pings: list[tuple], settings: Any) -> list[dict]:
     """For each (intern, due, day): create the day's check-in and queue its ping, or say why
-    not. Check-ins and messages are inserted in bulk; the events are returned to the caller."""
-    events, open_ = [], []
-    for intern, due, day in pings:
-        window_end = due + timedelta(minutes=minutes(intern)[1])
-        if now >= window_end:  # the scheduler was down through the whole window
-            events.append(event_row(now, "checkin_skipped", person_id=intern.id,
-                                    local_date=day.isoformat(), due=_iso(due),
-                                    reason="scheduler_down_past_deadline"))  # fmt: skip
-        else:
-            open_.append((intern, due, day))
+    not. Check-ins and messages are inserted in bulk; the events are returned to the caller.
+    A ping also closes any question still open from before, so her answer is read as this
+    check-in's."""
+    events, open_ = _skip_gone(now, pings)
     if not open_:
         return events
     existing = _existing_checkins(session, open_)
@@ -273,7 +295,31 @@ def ping_all(session: Session, now: datetime, pings: list[tuple], settings: Any)
     if checkins:
         session.execute(insert(CheckIn.__table__), checkins)
     queue_many(session, messages)
-    return events
+    from escalation.wellbeing import close_open_questions  # wellbeing imports this module
+
+    pinged = [row["intern_id"] for row in checkins]
+    return events + close_open_questions(session, now, pinged, reason="new_checkin")
+
+
+def _skip_gone(now: datetime, pings: list[tuple]) -> tuple[list[dict], list[tuple]]:
+    """The `checkin_skipped` events of the pings that can no longer be served, and the rest."""
+    events, open_ = [], []
+    for intern, due, day in pings:
+        if _gone(now, due, day, intern.timezone, minutes(intern)[1]):
+            events.append(event_row(now, "checkin_skipped", person_id=intern.id,
+                                    local_date=day.isoformat(), due=_iso(due),
+                                    reason="scheduler_down_all_day"))  # fmt: skip
+        else:
+            open_.append((intern, due, day))
+    return events, open_
+
+
+def _gone(now: datetime, due: datetime, day: date, timezone: str, deadline: int) -> bool:
+    """Whether a due ping can no longer be served: its window (`deadline` minutes) closed, the
+    scheduler down through it, and so did its local day. A window that closed on a day not
+    over yet is still served, late, with a fresh window (`_checkin_row`)."""
+    window_end = due + timedelta(minutes=deadline)
+    return now >= window_end and local_day(now, timezone) > day
 
 
 def _existing_checkins(session: Session, pings: list[tuple]) -> dict[tuple[int, date], CheckIn]:
@@ -288,8 +334,15 @@ def _existing_checkins(session: Session, pings: list[tuple]) -> dict[tuple[int, 
 
 
 def _checkin_row(now: datetime, intern: Person, due: datetime, day: date) -> dict[str, Any]:
+    """The reminder counts from when the ping leaves. So does the deadline when the planned
+    one has passed (the scheduler was down through her whole window); otherwise the planned
+    deadline holds, leaving her at least the reminder delay."""
     reminder, deadline = minutes(intern)
-    deadline_at = max(due + timedelta(minutes=deadline), now + timedelta(minutes=reminder))
+    planned = due + timedelta(minutes=deadline)
+    if now >= planned:
+        deadline_at = now + timedelta(minutes=deadline)
+    else:
+        deadline_at = max(planned, now + timedelta(minutes=reminder))
     remind_at = now + timedelta(minutes=reminder)
     return {
         "intern_id": intern.id,
@@ -362,6 +415,104 @@ def _whatsapp_forms(session, now, interns: list[Person], settings: Any) -> dict[
         else:
             forms[intern_id] = "template" if template else "text_no_template"
     return forms
+
+
+# --- How many pings an outage made late (the administrators' resume notice) -----------------
+
+
+def late_pings_due(session: Session, now: datetime) -> int:
+    """How many of the pings due at `now` the pings step will send late (more than LATE_AFTER
+    after their time), by its rules but before it runs: the resume notice is the tick's first
+    step (escalation/heartbeat.py). A day that is gone is skipped, not counted; a day she
+    answered early is not pinged. Interns are counted by schedule, so after an outage the
+    cost is a few grouped rows, whatever the roster size."""
+    late = _late_changed(session, now)
+    by_schedule = _late_by_schedule(session, now)
+    if by_schedule:
+        late += sum(n for _, n in by_schedule.values()) - _answered_early(session, now, by_schedule)
+    return late
+
+
+def _served(now: datetime, schedule: Schedule | None, deadline: int, due) -> datetime | None:
+    """The ping the pings step will send for a due one: `due` itself, or past every day that
+    is gone (skipped, one step each), the first that is not; None if none is due by `now`."""
+    while schedule is not None and due is not None and due <= now:
+        day = local_day(due, schedule.timezone)
+        if not _gone(now, due, day, schedule.timezone, deadline):
+            return due
+        due = next_ping(schedule, due, last_pinged=day)
+    return None
+
+
+def _late(now: datetime, instant: datetime | None) -> bool:
+    return instant is not None and now - instant > LATE_AFTER
+
+
+def _late_changed(session: Session, now: datetime) -> int:
+    """Schedules changed since the last tick (few): computed one by one, as of the change."""
+    interns = session.scalars(
+        select(Person)
+        .where(Person.next_checkin_at == SCHEDULE_NOW)
+        .options(joinedload(Person.university))
+    ).all()
+    late = []
+    for intern, _due, new in _next_pings(session, now, list(interns)):
+        instant = _served(now, Schedule.of(intern), minutes(intern)[1], new)
+        if _late(now, instant):
+            late.append((intern, instant, local_day(instant, intern.timezone)))
+    existing = _existing_checkins(session, late) if late else {}
+    return sum((intern.id, day) not in existing for intern, _, day in late)
+
+
+# What decides a scheduled intern's catch-up: her due ping, schedule and deadline minutes.
+_CATCH_UP_KEY = (
+    Person.next_checkin_at,
+    Person.checkin_time,
+    Person.timezone,
+    Person.checkin_days,
+    Person.paused_until,
+    Person.deadline_minutes,
+    University.deadline_minutes,
+)
+
+
+def _due_and_late(query, now: datetime):
+    """Interns with a schedule (`Schedule.of`) whose ping was due over LATE_AFTER ago."""
+    return query.outerjoin(University, University.id == Person.university_id).where(
+        Person.next_checkin_at <= now - LATE_AFTER,
+        Person.next_checkin_at != SCHEDULE_NOW,
+        Person.role == INTERN,
+        Person.active.is_(True),
+        Person.opted_out_at.is_(None),
+        Person.checkin_time.is_not(None),
+    )
+
+
+def _late_by_schedule(session: Session, now: datetime) -> dict[tuple, tuple[date, int]]:
+    """{catch-up key: (the local date that will be pinged late, how many interns)}."""
+    counted = session.execute(
+        _due_and_late(select(*_CATCH_UP_KEY, func.count()), now).group_by(*_CATCH_UP_KEY)
+    ).all()
+    late = {}
+    for *key, n in counted:
+        due, checkin_time, timezone, days, paused, own, university = key
+        schedule = Schedule(checkin_time, timezone, days or "", paused)
+        deadline = own or university or DEFAULT_DEADLINE_MINUTES  # as `minutes` decides
+        instant = _served(now, schedule, deadline, due)
+        if _late(now, instant):
+            late[tuple(key)] = (local_day(instant, timezone), n)
+    return late
+
+
+def _answered_early(session: Session, now: datetime, late: dict[tuple, tuple[date, int]]) -> int:
+    """How many of those already have the day's check-in (an OK before the ping): no ping."""
+    first_day = min(day for day, _ in late.values())
+    rows = session.execute(
+        _due_and_late(select(*_CATCH_UP_KEY, CheckIn.local_date), now)
+        .join(CheckIn, CheckIn.intern_id == Person.id)
+        .where(CheckIn.local_date >= first_day)
+    ).all()
+    return sum(1 for *key, day in rows if late.get(tuple(key), (None,))[0] == day)
 
 
 # --- Reminder and deadline -------------------------------------------------------------------

@@ -5,7 +5,9 @@ than SILENCE, nothing is pinged or escalated any more, and the on-call administr
 (ADMIN_PHONES) must hear of it. A scheduler cannot notice its own silence, so two others do:
 - the web process, on `GET /health` (what uptime monitors poll), claims the alarm;
 - the next tick to run after the silence, which sends the all-clear (and, when nobody
-  noticed the outage while it lasted, says how long it was).
+  noticed the outage while it lasted, says how long it was) with how many check-ins are
+  going out late because of it. It is the tick's first step, so it counts the late pings
+  the pings step is about to send (checkins.late_pings_due) rather than waiting for them.
 Both claim by conditional UPDATE on the one heartbeat row, so the administrators get one
 alarm per outage and one all-clear however many processes notice.
 """
@@ -19,6 +21,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.messages import render
+from escalation.checkins import late_pings_due
 from escalation.models import PRIORITY_CRITICAL, Heartbeat
 from escalation.schedule import day_and_time
 from escalation.timeline import queue, record
@@ -79,12 +82,15 @@ def handle_one_resume(session: Session, now: datetime, settings: Any) -> bool:
     ).rowcount
     if claimed != 1:
         return False
-    _tell_admins(session, now, settings, "scheduler_resumed", last)
-    record(session, now, "scheduler_resumed", last_tick=last.isoformat())
+    late = late_pings_due(session, now)
+    _tell_admins(session, now, settings, "scheduler_resumed", last, late=late)
+    record(session, now, "scheduler_resumed", last_tick=last.isoformat(), late_pings=late)
     return True
 
 
-def _tell_admins(session: Session, now: datetime, settings: Any, template: str, last) -> None:
+def _tell_admins(
+    session: Session, now: datetime, settings: Any, template: str, last, **fields: object
+) -> None:
     zone = getattr(settings, "default_timezone", "America/Monterrey")
     body = render(
         template,
@@ -92,6 +98,7 @@ def _tell_admins(session: Session, now: datetime, settings: Any, template: str, 
         since=day_and_time(last, zone),
         at=day_and_time(now, zone),
         minutes=int((now - last).total_seconds() // 60),
+        **fields,
     )
     for phone in getattr(settings, "admin_phones", ()):
         queue(session, now, kind=ADMIN_ALERT, body=body, phone=phone, priority=PRIORITY_CRITICAL)

@@ -2,7 +2,8 @@
 
 Plain functions of `(session, now, …)`. A question is one `Question` row and one text; an
 intern has at most one open question at a time, so a digit she sends answers exactly that
-question (the question says which scale). Unanswered questions expire after 24 h and are
+question (the question says which scale). Unanswered questions expire after 24 h, or when
+her next daily ping goes out (a `1` then is that check-in, not yesterday's mood), and are
 recorded as not answered, never as 0. Scores are health data: they stay in these rows and
 in events on the intern's own timeline, never in a responder's alert.
 """
@@ -27,12 +28,13 @@ from escalation.models import (
     PHQ9_9,
     SELF_HARM,
     SUPPORT,
+    CheckIn,
     Person,
     Question,
     University,
 )
 from escalation.schedule import local_day, ping_instant
-from escalation.timeline import queue, record
+from escalation.timeline import event_row, queue, record
 
 EXPIRE_AFTER = timedelta(hours=24)
 PHQ2_POSITIVE = 3  # total of the two items, 0..6 (Kroenke et al. 2003)
@@ -121,6 +123,30 @@ def ask_by_text(
     question, text = ask(session, now, intern, kind, fresh=fresh)
     queue(session, now, kind=f"question_{kind}", body=text, person=intern, delay=delay)
     return question
+
+
+def close_open_questions(
+    session: Session, now: datetime, intern_ids: list[int], *, reason: str
+) -> list[dict]:
+    """Record every question still open for these interns as not answered, as expiry does, in
+    one UPDATE (the ping step's batch); returns the timeline rows for the caller to write."""
+    if not intern_ids:
+        return []
+    table = Question.__table__
+    closed = session.execute(
+        update(table)
+        .where(
+            table.c.intern_id.in_(intern_ids),
+            table.c.answered_at.is_(None),
+            table.c.expired_at.is_(None),
+        )
+        .values(expires_at=None, expired_at=now)
+        .returning(table.c.intern_id, table.c.kind)
+    ).all()
+    return [
+        event_row(now, "question_unanswered", person_id=intern_id, question=kind, reason=reason)
+        for intern_id, kind in sorted(closed)  # RETURNING has no order
+    ]
 
 
 def _expire(session: Session, now: datetime, question: Question, *, reason: str) -> None:
@@ -239,7 +265,9 @@ def _dropped(rows: list[tuple[date, int]]) -> bool:
 def after_checkin(session: Session, now: datetime, intern: Person) -> Question | None:
     """The daily mood question, as its own text right after a check-in is answered: on by
     default, at most once a day, not on PHQ-2 days, not while another question is open or a
-    self-harm incident is open."""
+    self-harm incident is open, never to someone who left or opted out."""
+    if not intern.takes_prompts:
+        return None
     university = intern.university
     if university is not None and not university.mood_enabled:
         return None
@@ -268,10 +296,23 @@ def after_checkin(session: Session, now: datetime, intern: Person) -> Question |
 
 
 def _busy(session: Session, intern: Person, now: datetime) -> bool:
+    """A question open, a self-harm incident open, or a check-in inside its window (a late
+    ping after an outage can leave in the same tick as the questionnaire: her `1` is the
+    check-in's, so the questionnaire is skipped this week)."""
     return (
         open_question(session, intern, now) is not None
+        or _checkin_waiting(session, intern)
         or open_incident_of(session, intern, SELF_HARM) is not None
     )
+
+
+def _checkin_waiting(session: Session, intern: Person) -> bool:
+    """A ping she has not answered yet whose deadline is still to come (`escalate_at` is
+    cleared by her answer, the deadline, or a pause)."""
+    waiting = select(CheckIn.id).where(
+        CheckIn.intern_id == intern.id, CheckIn.escalate_at.is_not(None)
+    )
+    return session.scalar(waiting.limit(1)) is not None
 
 
 def _phq_weekday(university: University | None) -> int:
@@ -304,8 +345,9 @@ def handle_one_due_phq(session: Session, now: datetime, settings: Any) -> bool:
     intern = session.get(Person, intern_id)
     university = session.get(University, intern.university_id) if intern.university_id else None
     due = intern.next_phq_at
-    # Someone who left the roster is no longer scheduled (re-activating her schedules her).
-    following = next_phq(intern, university, max(now, due)) if intern.active else None
+    # Someone who left the roster or opted out is no longer scheduled (re-activating her or
+    # her START schedules her again: escalation/checkins.py marks her).
+    following = next_phq(intern, university, max(now, due)) if intern.takes_prompts else None
     claimed = session.execute(
         update(Person)
         .where(Person.id == intern.id, Person.next_phq_at == due)
@@ -314,7 +356,7 @@ def handle_one_due_phq(session: Session, now: datetime, settings: Any) -> bool:
     if claimed != 1:
         return True
     session.refresh(intern)
-    if due == SCHEDULE_NOW or not intern.active:  # a new intern: only her first date was due
+    if due == SCHEDULE_NOW or not intern.takes_prompts:  # new: only her first date was due
         return True
     if now - due > PHQ_LATE:  # after downtime: no questionnaire at the wrong time of day
         record(

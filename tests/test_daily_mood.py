@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from escalation.db import transaction
-from escalation.models import MOOD, SUPPORT, Question, University
+from escalation.models import MOOD, SUPPORT, Person, Question, University
+from escalation.wellbeing import after_checkin
+from tests.conftest import at
 from tests.stories import events, incidents, rows, sms_to, text, tick, update_person
 
 MOOD_QUESTION = "¿Como te sientes hoy del 1 al 5?"
@@ -82,3 +86,12 @@ def test_a_drop_of_two_below_her_own_average_offers_a_call(faro, people, transpo
         assert check_in(faro, people, day, "5").startswith("Gracias")
     offer = check_in(faro, people, 27, "3")
     assert "¿Quieres que alguien del equipo te llame?" in offer
+
+
+def test_no_mood_question_for_an_intern_who_opted_out(faro, people, transport):
+    one_intern(faro, people)
+    update_person(faro, people["ana"], opted_out_at=at("2026-11-24T07:00:00-06:00"))
+    with transaction(faro.sessions) as session:
+        ana = session.scalar(select(Person).where(Person.phone == people["ana"]))
+        assert after_checkin(session, at("2026-11-24T08:05:00-06:00"), ana) is None
+    assert rows(faro, Question) == []

@@ -7,9 +7,10 @@ from datetime import timedelta
 
 from escalation.db import transaction, utcnow
 from escalation.heartbeat import notice_silence
+from escalation.roster import import_roster
 from escalation.tick import last_tick
 from tests.conftest import at
-from tests.stories import events, sms_to, tick
+from tests.stories import events, sms_to, text, tick, update_person
 
 ADMIN = "+528112345678"
 
@@ -82,3 +83,69 @@ def test_each_outage_gets_its_own_alarm(faro, transport):
     faro.dispatch(at("2026-11-24T04:00:00-06:00"))
     kinds = [b.split(":")[1].strip().split()[2] for b in sms_to(transport, ADMIN)]
     assert kinds == ["no", "volvio", "volvio"]
+
+
+# --- how many check-ins the outage made late ---------------------------------------------
+
+
+def late_pings_sent(transport) -> int:
+    return sum("sale tarde" in e.body for e in transport.sent)
+
+
+def test_the_resumed_text_says_how_many_checkins_go_out_late(faro, people, transport):
+    with_admin(faro)
+    tick(faro, "2026-11-24T07:00:00-06:00")
+    tick(faro, "2026-11-24T10:30:00-06:00")  # Ana's and Beto's 08:00 never left
+    [resumed] = sms_to(transport, ADMIN)
+    assert resumed.endswith("Enviamos lo pendiente; registros que salen tarde: 2.")
+    assert late_pings_sent(transport) == 2
+    [event] = events(faro, "scheduler_resumed")
+    assert event.data["late_pings"] == 2
+
+
+def test_an_early_ok_and_a_ping_still_ahead_are_not_counted(faro, people, transport):
+    with_admin(faro)
+    update_person(faro, people["ana"], checkin_time="09:00")
+    tick(faro, "2026-11-24T07:00:00-06:00")
+    text(faro, people["beto"], "ok", "2026-11-24T07:30:00-06:00")  # before his ping: no ping
+    tick(faro, "2026-11-24T08:30:00-06:00")  # Ana's 09:00 is still ahead
+    [resumed] = sms_to(transport, ADMIN)
+    assert "registros que salen tarde: 0." in resumed
+    assert late_pings_sent(transport) == 0
+
+
+def test_after_days_down_only_todays_late_pings_are_counted(faro, people, transport):
+    with_admin(faro)
+    tick(faro, "2026-11-24T07:00:00-06:00")
+    tick(faro, "2026-11-27T09:00:00-06:00")  # three days skipped, the 27th an hour late
+    [resumed] = sms_to(transport, ADMIN)
+    assert "registros que salen tarde: 2." in resumed
+    assert late_pings_sent(transport) == 2
+    assert len(events(faro, "checkin_skipped")) == 6
+
+
+def test_an_intern_added_during_the_outage_is_counted(faro, people, transport):
+    with_admin(faro)
+    tick(faro, "2026-11-24T07:00:00-06:00")
+    csv = (
+        "role,name,phone,checkin_time,university,unit,municipality\n"
+        "intern,Carla Rios,+524881007777,09:00,UANL,CS Galeana,Galeana\n"
+    )
+    with transaction(faro.sessions) as session:
+        assert not import_roster(session, csv, now=at("2026-11-24T08:00:00-06:00")).errors
+    tick(faro, "2026-11-24T09:20:00-06:00")
+    [resumed] = sms_to(transport, ADMIN)
+    assert "registros que salen tarde: 3." in resumed  # Ana, Beto and Carla
+    assert late_pings_sent(transport) == 3
+
+
+def test_an_outage_health_noticed_is_closed_with_the_late_count(faro, people, transport):
+    with_admin(faro)
+    tick(faro, "2026-11-24T07:00:00-06:00")
+    with transaction(faro.sessions) as session:
+        assert notice_silence(session, at("2026-11-24T07:20:00-06:00"), faro.settings)
+    tick(faro, "2026-11-24T08:30:00-06:00")
+    alarm, resumed = sms_to(transport, ADMIN)
+    assert resumed.startswith("FARO ADMIN: el programador volvio a correr 24/11 08:30")
+    assert "registros que salen tarde: 2." in resumed
+    assert len(events(faro, "scheduler_resumed")) == 1

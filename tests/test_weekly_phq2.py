@@ -5,15 +5,19 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from escalation.models import EMERGENCY, PHQ2_1, PHQ9_9, SELF_HARM, SUPPORT, Question
-from tests.stories import events, incidents, rows, sms_to, text, tick, update_person
+from tests.conftest import at
+from tests.stories import events, incidents, person, rows, sms_to, text, tick, update_person
 
 SUNDAY_EVENING = "2026-11-29T19:00:00-06:00"
 
 
 def at_sunday(faro, people, transport):
-    """Ana's first questionnaire goes out on Sunday at 19:00, her university's default."""
+    """Ana's first questionnaire goes out on Sunday at 19:00, her university's default (she
+    answered that morning's check-in: a ping still waiting for her holds it back)."""
     update_person(faro, people["beto"], active=False)  # one intern in these stories
     tick(faro, "2026-11-28T09:00:00-06:00")
+    tick(faro, "2026-11-29T08:00:00-06:00")
+    text(faro, people["ana"], "ok", "2026-11-29T08:05:00-06:00")
     transport.sent.clear()
     tick(faro, SUNDAY_EVENING)
     return sms_to(transport, people["ana"])
@@ -92,6 +96,7 @@ def test_words_of_self_harm_win_over_a_pending_answer(faro, people, transport):
 
 
 def test_unanswered_questions_expire_as_not_answered_never_as_zero(faro, people, transport):
+    update_person(faro, people["ana"], checkin_days="234567")  # no ping on Monday to close it
     at_sunday(faro, people, transport)
     tick(faro, "2026-11-30T19:01:00-06:00")
     [question] = rows(faro, Question)
@@ -127,3 +132,41 @@ def test_item_9_is_only_asked_after_a_positive_total(faro, people, transport):
     reply(faro, people, "1", 5)
     reply(faro, people, "1", 6)
     assert not [q for q in rows(faro, Question) if q.kind == PHQ9_9]
+
+
+def test_mondays_ping_closes_an_unanswered_questionnaire_and_1_is_the_checkin(
+    faro, people, transport
+):
+    at_sunday(faro, people, transport)
+    tick(faro, "2026-11-30T08:00:00-06:00")
+    [question] = rows(faro, Question)
+    assert question.answer is None and question.expired_at is not None
+    [unanswered] = events(faro, "question_unanswered")
+    assert unanswered.data == {"question": PHQ2_1, "reason": "new_checkin"}
+    reply_ = text(faro, people["ana"], "1", "2026-11-30T08:05:00-06:00")
+    assert reply_.startswith("Gracias Ana, anotamos que estas bien")
+    assert rows(faro, Question)[0].answer is None  # never scored as the questionnaire's 1
+
+
+def test_a_late_ping_after_an_outage_holds_the_questionnaire_back(faro, people, transport):
+    update_person(faro, people["beto"], active=False)
+    tick(faro, "2026-11-28T09:00:00-06:00")
+    transport.sent.clear()
+    tick(faro, SUNDAY_EVENING)  # down all Sunday: the 08:00 ping leaves now, late
+    [ping] = sms_to(transport, people["ana"])
+    assert "tu registro de las 08:00 sale tarde" in ping
+    [skipped] = events(faro, "questionnaire_skipped")
+    assert skipped.data["reason"] == "paused_or_busy"
+    reply_ = text(faro, people["ana"], "1", "2026-11-29T19:05:00-06:00")
+    assert reply_.startswith("Gracias Ana, anotamos que estas bien")
+
+
+def test_no_questionnaire_for_an_intern_who_opted_out(faro, people, transport):
+    update_person(faro, people["beto"], active=False)
+    tick(faro, "2026-11-28T09:00:00-06:00")
+    update_person(faro, people["ana"], opted_out_at=at("2026-11-28T10:00:00-06:00"))
+    transport.sent.clear()
+    tick(faro, SUNDAY_EVENING)
+    assert sms_to(transport, people["ana"]) == []
+    assert rows(faro, Question) == []
+    assert person(faro, people["ana"]).next_phq_at is None  # START schedules her again
