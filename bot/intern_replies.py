@@ -14,6 +14,8 @@ from escalation import pauses, trips, wellbeing
 from escalation.checkins import (
     SCHEDULE_NOW,
     all_clear,
+    changed_at,
+    compute_next,
     local_date,
     open_trip,
     record_fine,
@@ -102,6 +104,8 @@ def on_set_time(talk: Conversation, intent: i.Intent) -> str:
     written to us, and the reply and the event say so)."""
     intern, now = talk.person, talk.now
     old_time, old_next = intern.checkin_time, intern.next_checkin_at
+    if old_next == SCHEDULE_NOW:  # a change no tick has computed yet: as the tick would
+        old_next = compute_next(talk.session, intern, changed_at(intern, now))
     intern.checkin_time = intent.at.strftime("%H:%M")
     next_at = reschedule(talk.session, now, intern)
     today = local_date(intern, now)

@@ -18,7 +18,7 @@ from contextlib import nullcontext
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, event, func, insert, inspect, select, update
+from sqlalchemy import bindparam, event, func, insert, inspect, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -638,6 +638,26 @@ def checkin_for(session: Session, intern: Person, day: date) -> CheckIn:
         session.add(checkin)
         session.flush()
     return checkin
+
+
+IDS_PER_STATEMENT = 500  # an IN list stays far below SQLite's limit on bound parameters
+
+
+def stop_waiting(session: Session, intern_ids: list[int]) -> None:
+    """Pings already sent to these interns are no longer waited for (she was deactivated, or
+    opted out): no reminder to her, no missed check-in to her team. The check-ins stay,
+    unanswered, in her history; open incidents and trips are not touched."""
+    for start in range(0, len(intern_ids), IDS_PER_STATEMENT):
+        session.execute(
+            update(CheckIn)
+            .where(
+                CheckIn.intern_id.in_(intern_ids[start : start + IDS_PER_STATEMENT]),
+                CheckIn.answered_at.is_(None),
+                or_(CheckIn.remind_at.is_not(None), CheckIn.escalate_at.is_not(None)),
+            )
+            .values(remind_at=None, escalate_at=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def pending_checkin(session: Session, intern: Person, now: datetime) -> CheckIn | None:

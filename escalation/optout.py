@@ -17,11 +17,12 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot.messages import render
-from escalation.checkins import SCHEDULE_NOW
+from escalation.checkins import SCHEDULE_NOW, stop_waiting
 from escalation.engine import covering
-from escalation.models import COORDINATOR, NURSE, CheckIn, Person, Question
+from escalation.models import COORDINATOR, NURSE, Person
 from escalation.schedule import day_and_time
-from escalation.timeline import queue, record
+from escalation.timeline import queue, record, record_many
+from escalation.wellbeing import close_open_questions
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,9 @@ def opt_out(
     session.refresh(person)
     if claimed != 1:
         return False
-    _stop_waiting_for_answers(session, now, person)
+    if person.is_intern:  # a ping already sent, or an open question, is not waited for
+        stop_waiting(session, [person.id])
+        record_many(session, close_open_questions(session, now, [person.id], reason="opted_out"))
     record(session, now, "opted_out", person=person, message_id=message_id, via=via)
     log.info("person %s opted out (%s)", person.id, via)
     _notify(session, now, person, via, admin_phones)
@@ -61,7 +64,12 @@ def opt_in(session: Session, now: datetime, person: Person, *, message_id: int |
     claimed = session.execute(
         update(Person)
         .where(Person.id == person.id, Person.opted_out_at.is_not(None))
-        .values(opted_out_at=None, next_checkin_at=SCHEDULE_NOW, next_phq_at=SCHEDULE_NOW)
+        .values(
+            opted_out_at=None,
+            next_checkin_at=SCHEDULE_NOW,
+            next_phq_at=SCHEDULE_NOW,
+            updated_at=now,
+        )  # the schedule change counts from now (checkins.changed_at)
         .execution_options(synchronize_session=False)
     ).rowcount
     session.refresh(person)
@@ -69,26 +77,6 @@ def opt_in(session: Session, now: datetime, person: Person, *, message_id: int |
         return False
     record(session, now, "opted_in", person=person, message_id=message_id)
     return True
-
-
-def _stop_waiting_for_answers(session: Session, now: datetime, person: Person) -> None:
-    """A ping already sent is not waited for any more, nor an open question (as unanswered)."""
-    session.execute(
-        update(CheckIn)
-        .where(CheckIn.intern_id == person.id, CheckIn.answered_at.is_(None))
-        .values(remind_at=None, escalate_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        update(Question)
-        .where(
-            Question.intern_id == person.id,
-            Question.answered_at.is_(None),
-            Question.expired_at.is_(None),
-        )
-        .values(expires_at=None, expired_at=now)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def _notify(session, now, person: Person, via: str, admin_phones: tuple[str, ...]) -> None:

@@ -39,10 +39,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import exists, insert, or_, select, update
+from sqlalchemy import exists, insert, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from bot.phones import BadPhone, normalize_phone
+from escalation.checkins import stop_waiting
 from escalation.models import (
     CHANNELS,
     COORDINATOR,
@@ -55,7 +56,6 @@ from escalation.models import (
     SUPERVISOR,
     UNIT_TYPES,
     WHATSAPP,
-    CheckIn,
     Event,
     Person,
     Unit,
@@ -106,7 +106,6 @@ _YES = frozenset({"yes", "si", "1", "true"})
 _NO = frozenset({"no", "0", "false"})
 _TIME = re.compile(r"(\d{1,2}):(\d{2})")
 _BUDDY_SEPARATORS = re.compile(r"[|/;]")
-IDS_PER_STATEMENT = 500  # an IN list stays far below SQLite's limit on bound parameters
 
 Progress = Callable[[int], object]
 
@@ -552,7 +551,7 @@ def import_roster(
     session.flush()  # new people need ids for their events
     _record_changes(session, now, changes)
     deactivated = [person for person, kind, _ in changes if kind == "person_deactivated"]
-    _stop_waiting_for(session, deactivated)
+    stop_waiting(session, [person.id for person in deactivated if person.is_intern])
     counts = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}
     counts |= {"deactivated": report.deactivated, "reactivated": report.reactivated}
     record(session, now, "roster_imported", **counts)
@@ -581,24 +580,6 @@ def uncovered_interns(session: Session) -> list[Uncovered]:
         .order_by(Person.name, Person.phone)
     )
     return [Uncovered(*row) for row in session.execute(query)]
-
-
-def _stop_waiting_for(session: Session, people: list[Person]) -> None:
-    """A ping sent before she was deactivated is no longer waited for: no reminder to her and
-    no missed check-in to her team. The check-in stays, unanswered, in her history; her open
-    incidents and trips are not touched."""
-    ids = [person.id for person in people if person.is_intern]
-    for start in range(0, len(ids), IDS_PER_STATEMENT):
-        session.execute(
-            update(CheckIn)
-            .where(
-                CheckIn.intern_id.in_(ids[start : start + IDS_PER_STATEMENT]),
-                CheckIn.answered_at.is_(None),
-                or_(CheckIn.remind_at.is_not(None), CheckIn.escalate_at.is_not(None)),
-            )
-            .values(remind_at=None, escalate_at=None)
-            .execution_options(synchronize_session=False)
-        )
 
 
 # (person, event kind, event data beyond its source)

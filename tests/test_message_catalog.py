@@ -90,6 +90,7 @@ MAXIMAL: dict[str, tuple[object, ...]] = {
     "grace": (1440,),
     "minutes": (999_999,),
     "step": (MAX_STEPS,),
+    "late": (99_999,),  # check-ins that went out late after an outage
     # flags
     "again": (True, False),
     "was_paused": (True, False),
@@ -130,6 +131,7 @@ TYPICAL: dict[str, object] = {
     "grace": 20,
     "minutes": 95,
     "step": 2,
+    "late": 3,
     "again": True,
     "was_paused": True,
     "was_out": True,
