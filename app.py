@@ -47,7 +47,7 @@ def create_app(
     app.register_blueprint(simulator.bp)
     cli.init_app(app)
     if settings.run_scheduler and start_scheduler:
-        from escalation.scheduler import start_background
+        from bot.scheduler import start_background
 
         start_background(app.extensions["faro"])
     return app
@@ -57,7 +57,7 @@ def main() -> None:
     """`python app.py`: migrate, seed the demo roster into an empty console database, serve."""
     os.environ.setdefault("RUN_SCHEDULER", "1")
     from bot.cli import prepare_database
-    from escalation.scheduler import start_background
+    from bot.scheduler import start_background
 
     app = create_app(start_scheduler=False)
     faro = app.extensions["faro"]

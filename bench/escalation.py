@@ -43,10 +43,9 @@ from bench.webhooks import SID, TOKEN, percentile, seed, start_gunicorn  # noqa:
 from bot.config import load_settings  # noqa: E402
 from bot.runtime import Faro  # noqa: E402
 from bot.transports import TransportError  # noqa: E402
-from escalation.db import make_engine, transaction  # noqa: E402
-from escalation.incidents import acknowledge, open_incident, resolve  # noqa: E402
-from escalation.migrate import upgrade  # noqa: E402
-from escalation.models import (  # noqa: E402
+from escalation.base.db import make_engine, transaction  # noqa: E402
+from escalation.base.migrate import upgrade  # noqa: E402
+from escalation.base.models import (  # noqa: E402
     COORDINATOR,
     INTERN,
     MISSED_CHECKIN,
@@ -62,6 +61,7 @@ from escalation.models import (  # noqa: E402
     University,
     buddy,
 )
+from escalation.incidents import acknowledge, open_incident, resolve  # noqa: E402
 from tests.pg import ThrowawayServer, _free_port  # noqa: E402
 from tests.twilio_mock import TwilioMock  # noqa: E402
 

@@ -37,10 +37,9 @@ from sqlalchemy import create_engine, func, insert, select, text, update  # noqa
 from bot.config import load_settings  # noqa: E402
 from bot.runtime import Faro  # noqa: E402
 from bot.transports import ConsoleTransport  # noqa: E402
-from escalation.checkins import PING  # noqa: E402
-from escalation.db import transaction  # noqa: E402
-from escalation.migrate import upgrade  # noqa: E402
-from escalation.models import (  # noqa: E402
+from escalation.base.db import transaction  # noqa: E402
+from escalation.base.migrate import upgrade  # noqa: E402
+from escalation.base.models import (  # noqa: E402
     INTERN,
     NURSE,
     CheckIn,
@@ -50,6 +49,7 @@ from escalation.models import (  # noqa: E402
     Unit,
     University,
 )
+from escalation.checkins import PING  # noqa: E402
 from escalation.tick import tick  # noqa: E402
 
 DAY = datetime(2026, 11, 24, tzinfo=UTC)

@@ -28,9 +28,16 @@ from twilio.request_validator import RequestValidator
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from escalation.db import make_engine, make_sessionmaker, transaction  # noqa: E402
-from escalation.migrate import upgrade  # noqa: E402
-from escalation.models import COORDINATOR, INTERN, NURSE, Person, Unit, University  # noqa: E402
+from escalation.base.db import make_engine, make_sessionmaker, transaction  # noqa: E402
+from escalation.base.migrate import upgrade  # noqa: E402
+from escalation.base.models import (  # noqa: E402
+    COORDINATOR,
+    INTERN,
+    NURSE,
+    Person,
+    Unit,
+    University,
+)
 from tests.pg import ThrowawayServer, _free_port  # noqa: E402
 from tests.twilio_mock import TwilioMock  # noqa: E402
 

@@ -5,8 +5,9 @@
 
 Synthetic interns with seeded personas (most well, some struggling, a few depressed) answer
 their daily check-in, the mood question and the Sunday PHQ-2 through the same code path as a
-real text (`bot.inbound.receive`), in simulated time driven by `run_pass(now)`. It measures
-what the mental-health path does over a month, not speed. Stops by itself.
+real text (`bot.conversation.inbound.receive`), in simulated time driven by
+`run_pass(now)`. It measures what the mental-health path does over a month, not speed. Stops
+by itself.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
 from bench import webhooks  # noqa: E402
-from bot.inbound import receive  # noqa: E402
-from escalation.db import make_engine, make_sessionmaker, transaction  # noqa: E402
-from escalation.models import (  # noqa: E402
+from bot.conversation.inbound import receive  # noqa: E402
+from escalation.base.db import make_engine, make_sessionmaker, transaction  # noqa: E402
+from escalation.base.models import (  # noqa: E402
     MENTAL_HEALTH,
     MOOD,
     PHQ2_1,

@@ -13,9 +13,9 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
 from bot.runtime import Faro, faro
-from escalation.db import transaction, utcnow
-from escalation.migrate import upgrade
-from escalation.models import Person
+from escalation.base.db import transaction, utcnow
+from escalation.base.migrate import upgrade
+from escalation.base.models import Person
 from escalation.roster import ImportReport, Uncovered, import_roster
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ def _parse_instant(text: str) -> datetime:
 @with_appcontext
 def scheduler_command() -> None:
     """Run the scheduler loop alone (beside gunicorn); stops cleanly on SIGTERM."""
-    from escalation.scheduler import run_blocking
+    from bot.scheduler import run_blocking
 
     run_blocking(faro())
 

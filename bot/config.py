@@ -95,7 +95,7 @@ def _timezone(env: Mapping[str, str], key: str, default: str) -> str:
 
 
 def _phones(env: Mapping[str, str], key: str) -> tuple[str, ...]:
-    from bot.phones import BadPhone, normalize_phone
+    from escalation.base.phones import BadPhone, normalize_phone
 
     phones = []
     for raw in filter(None, (p.strip() for p in env.get(key, "").split(","))):

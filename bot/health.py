@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.runtime import faro
-from escalation.db import transaction, utcnow
+from escalation.base.db import transaction, utcnow
 from escalation.heartbeat import SILENCE, notice_silence
 from escalation.tick import last_tick
 

@@ -27,10 +27,10 @@ from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.transports import Envelope, TransportError
-from escalation.db import skip_locked, transaction
+from escalation.base.db import skip_locked, transaction
+from escalation.base.models import OutboundMessage
+from escalation.base.timeline import event_row, record, record_many
 from escalation.delivery import on_delivery_failed
-from escalation.models import OutboundMessage
-from escalation.timeline import event_row, record, record_many
 
 log = logging.getLogger(__name__)
 

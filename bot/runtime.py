@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import Settings
 from bot.outbox import Dispatcher, dispatch_due
 from bot.transports import make_transport
-from escalation.db import make_engine, make_sessionmaker, utcnow
+from escalation.base.db import make_engine, make_sessionmaker, utcnow
 from escalation.tick import tick
 
 log = logging.getLogger(__name__)

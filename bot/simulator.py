@@ -1,8 +1,8 @@
 """The phone simulator (console transport only): be any roster phone, see what Faro answers.
 
-Texts go through the same code path as the Twilio webhook (`bot.inbound.receive`), minus the
-signature, which only Twilio can produce. It is off with the Twilio transport: with real
-phones in the roster it would let anyone speak for them.
+Texts go through the same code path as the Twilio webhook (`bot.conversation.inbound.receive`),
+minus the signature, which only Twilio can produce. It is off with the Twilio transport: with
+real phones in the roster it would let anyone speak for them.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import secrets
 from flask import Blueprint, abort, jsonify, render_template, request
 from sqlalchemy import or_, select
 
-from bot.inbound import receive
+from bot.conversation.inbound import receive
 from bot.runtime import faro
-from escalation.db import utcnow
-from escalation.models import InboundMessage, OutboundMessage, Person, outbound_status
+from escalation.base.db import utcnow
+from escalation.base.models import InboundMessage, OutboundMessage, Person, outbound_status
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator")
 SHOWN = 100

@@ -17,7 +17,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from bot.config import Settings
-from escalation.models import VOICE, WHATSAPP
+from escalation.base.models import VOICE, WHATSAPP
 
 log = logging.getLogger(__name__)
 

@@ -16,15 +16,15 @@ import logging
 from flask import Blueprint, Response, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from bot.messages import render
 from bot.runtime import faro
 from bot.webhook import check_signature
-from escalation.db import transaction, utcnow
+from escalation.base.db import transaction, utcnow
+from escalation.base.messages import render
+from escalation.base.models import VOICE, Incident, OutboundMessage, Person
+from escalation.base.timeline import record
 from escalation.delivery import on_delivery_failed
 from escalation.engine import alert_facts
 from escalation.incidents import acknowledge, holder_name
-from escalation.models import VOICE, Incident, OutboundMessage, Person
-from escalation.timeline import record
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio_voice", __name__, url_prefix="/twilio/voice")

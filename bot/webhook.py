@@ -13,12 +13,12 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.inbound import receive
+from bot.conversation.inbound import receive
 from bot.runtime import faro
-from escalation.db import transaction, utcnow
+from escalation.base.db import transaction, utcnow
+from escalation.base.models import OutboundMessage
+from escalation.base.timeline import record
 from escalation.delivery import on_delivery_failed
-from escalation.models import OutboundMessage
-from escalation.timeline import record
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")

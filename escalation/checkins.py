@@ -22,10 +22,9 @@ from sqlalchemy import bindparam, event, func, insert, inspect, or_, select, upd
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.messages import render
-from escalation.db import due_ids, skip_locked
-from escalation.incidents import open_incident, resolve
-from escalation.models import (
+from escalation.base.db import due_ids, skip_locked
+from escalation.base.messages import render
+from escalation.base.models import (
     INTERN,
     MISSED_CHECKIN,
     SMS,
@@ -41,8 +40,8 @@ from escalation.models import (
     Trip,
     University,
 )
-from escalation.schedule import Schedule, hhmm, local_day, next_ping
-from escalation.timeline import (
+from escalation.base.schedule import Schedule, hhmm, local_day, next_ping
+from escalation.base.timeline import (
     claim_follow_up,
     event_row,
     message_row,
@@ -51,6 +50,7 @@ from escalation.timeline import (
     record,
     record_many,
 )
+from escalation.incidents import open_incident, resolve
 
 # An answer counts for the latest unanswered ping of these last days (yesterday's, after midnight).
 PENDING_DAYS = timedelta(days=3)

@@ -7,7 +7,7 @@ Every unit of due work is claimed by a conditional UPDATE (proceed only on rowco
   and only while nobody has acknowledged or resolved the incident;
 - an acknowledgement left unresolved: `ack_check_at` (indexed) moves on, reminding the
   acknowledger first and re-escalating 30 minutes later;
-- a failed alert: its follow-up claimed once (`escalation.timeline.claim_follow_up`).
+- a failed alert: its follow-up claimed once (`escalation.base.timeline.claim_follow_up`).
 
 A step's stage is (step, repeats): steps 1..n of the policy, then repeats of step n, then the
 "final" stage n + 1 (everyone on the policy and the administrators, called and texted) which
@@ -25,9 +25,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.messages import render
-from escalation.db import skip_locked
-from escalation.models import (
+from escalation.base.db import skip_locked
+from escalation.base.messages import render
+from escalation.base.models import (
     CRITICAL,
     DURESS,
     EMERGENCY,
@@ -51,8 +51,8 @@ from escalation.models import (
     OutboundMessage,
     Person,
 )
+from escalation.base.timeline import claim_follow_up, not_followed_up, queue, record
 from escalation.policy import ADMINS, BUDDIES, PERSON_PREFIX, Step, load_policy
-from escalation.timeline import claim_follow_up, not_followed_up, queue, record
 
 log = logging.getLogger(__name__)
 

@@ -20,11 +20,11 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.messages import render
+from escalation.base.messages import render
+from escalation.base.models import PRIORITY_CRITICAL, Heartbeat
+from escalation.base.schedule import day_and_time
+from escalation.base.timeline import queue, record
 from escalation.checkins import late_pings_due
-from escalation.models import PRIORITY_CRITICAL, Heartbeat
-from escalation.schedule import day_and_time
-from escalation.timeline import queue, record
 
 SILENCE = timedelta(minutes=10)
 ADMIN_ALERT = "admin_alert"

@@ -14,18 +14,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.messages import render
-from escalation.engine import (
-    ACK_REMIND_AFTER,
-    ALERT,
-    ALERT_TEMPLATE,
-    SEVERITY,
-    alerted,
-    alerted_people,
-    realert_step_one,
-    start,
-)
-from escalation.models import (
+from escalation.base.messages import render
+from escalation.base.models import (
     DURESS,
     EMERGENCY,
     MISSED_CHECKIN,
@@ -38,7 +28,17 @@ from escalation.models import (
     OutboundMessage,
     Person,
 )
-from escalation.timeline import queue, record
+from escalation.base.timeline import queue, record
+from escalation.engine import (
+    ACK_REMIND_AFTER,
+    ALERT,
+    ALERT_TEMPLATE,
+    SEVERITY,
+    alerted,
+    alerted_people,
+    realert_step_one,
+    start,
+)
 
 __all__ = [
     "ALERT_TEMPLATE",

@@ -16,12 +16,12 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from bot.messages import render
+from escalation.base.messages import render
+from escalation.base.models import COORDINATOR, NURSE, Person
+from escalation.base.schedule import day_and_time
+from escalation.base.timeline import queue, record, record_many
 from escalation.checkins import SCHEDULE_NOW, stop_waiting
 from escalation.engine import covering
-from escalation.models import COORDINATOR, NURSE, Person
-from escalation.schedule import day_and_time
-from escalation.timeline import queue, record, record_many
 from escalation.wellbeing import close_open_questions
 
 log = logging.getLogger(__name__)

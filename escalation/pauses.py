@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.messages import render
+from escalation.base.db import first_due
+from escalation.base.messages import render
+from escalation.base.models import CheckIn, Person
+from escalation.base.schedule import local_start, ping_instant
+from escalation.base.timeline import queue, record
 from escalation.checkins import local_date, reschedule
-from escalation.db import first_due
-from escalation.models import CheckIn, Person
-from escalation.schedule import local_start, ping_instant
-from escalation.timeline import queue, record
 
 PAUSE_NOTICE = "pause_notice"
 

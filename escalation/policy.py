@@ -23,9 +23,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.phones import BadPhone, normalize_phone
-from escalation.db import utcnow
-from escalation.models import (
+from escalation.base.db import utcnow
+from escalation.base.models import (
     COORDINATOR,
     DURESS,
     EMERGENCY,
@@ -44,6 +43,7 @@ from escalation.models import (
     Policy,
     University,
 )
+from escalation.base.phones import BadPhone, normalize_phone
 
 log = logging.getLogger(__name__)
 

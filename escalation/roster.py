@@ -42,9 +42,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import exists, insert, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
-from bot.phones import BadPhone, normalize_phone
-from escalation.checkins import stop_waiting
-from escalation.models import (
+from escalation.base.models import (
     CHANNELS,
     COORDINATOR,
     INTERN,
@@ -61,7 +59,9 @@ from escalation.models import (
     Unit,
     University,
 )
-from escalation.timeline import record
+from escalation.base.phones import BadPhone, normalize_phone
+from escalation.base.timeline import record
+from escalation.checkins import stop_waiting
 
 COLUMNS = (
     "role",

@@ -18,9 +18,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.inbound import reply_later
-from escalation.db import skip_locked, transaction
-from escalation.models import Heartbeat, InboundMessage
+from bot.conversation.inbound import reply_later
+from escalation.base.db import skip_locked, transaction
+from escalation.base.models import Heartbeat, InboundMessage
 
 log = logging.getLogger(__name__)
 

@@ -13,13 +13,13 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from bot.messages import render
+from escalation.base.db import first_due
+from escalation.base.messages import render
+from escalation.base.models import TRIP_OVERDUE, Person, Trip
+from escalation.base.schedule import hhmm
+from escalation.base.timeline import queue, record
 from escalation.checkins import open_trip
-from escalation.db import first_due
 from escalation.incidents import open_incident, open_incident_of, resolve
-from escalation.models import TRIP_OVERDUE, Person, Trip
-from escalation.schedule import hhmm
-from escalation.timeline import queue, record
 
 DEFAULT_GRACE_MINUTES = 20
 TRIP_ASK = "trip_ask"

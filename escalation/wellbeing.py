@@ -16,11 +16,9 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.messages import render
-from escalation.checkins import SCHEDULE_NOW
-from escalation.db import first_due
-from escalation.incidents import open_incident, open_incident_of
-from escalation.models import (
+from escalation.base.db import first_due
+from escalation.base.messages import render
+from escalation.base.models import (
     CALL_OFFER,
     MOOD,
     PHQ2_1,
@@ -33,8 +31,10 @@ from escalation.models import (
     Question,
     University,
 )
-from escalation.schedule import local_day, ping_instant
-from escalation.timeline import event_row, queue, record
+from escalation.base.schedule import local_day, ping_instant
+from escalation.base.timeline import event_row, queue, record
+from escalation.checkins import SCHEDULE_NOW
+from escalation.incidents import open_incident, open_incident_of
 
 EXPIRE_AFTER = timedelta(hours=24)
 PHQ2_POSITIVE = 3  # total of the two items, 0..6 (Kroenke et al. 2003)

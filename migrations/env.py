@@ -1,11 +1,11 @@
-"""Alembic environment: runs on the engine handed over by escalation.migrate."""
+"""Alembic environment: runs on the engine handed over by escalation.base.migrate."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from escalation import models  # noqa: F401  (registers every table on the metadata)
-from escalation.db import Base
+from escalation.base import models  # noqa: F401  (registers every table on the metadata)
+from escalation.base.db import Base
 
 target_metadata = Base.metadata
 

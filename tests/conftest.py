@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator
 
-from escalation.db import make_engine
-from escalation.migrate import upgrade
-from escalation.models import (
+from escalation.base.db import make_engine
+from escalation.base.migrate import upgrade
+from escalation.base.models import (
     COORDINATOR,
     INTERN,
     MENTAL_HEALTH,

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from escalation.db import transaction
+from escalation.base.db import transaction
+from escalation.base.models import SMS, VOICE, Event, Incident, OutboundMessage, Person
 from escalation.incidents import open_incident
-from escalation.models import SMS, VOICE, Event, Incident, OutboundMessage, Person
 from tests.conftest import PUBLIC_URL, signature
 
 

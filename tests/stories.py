@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot.inbound import receive
-from escalation.models import CheckIn, Event, Incident, OutboundMessage, Person
+from bot.conversation.inbound import receive
+from escalation.base.models import CheckIn, Event, Incident, OutboundMessage, Person
 from tests.conftest import at
 
 _sids = itertools.count(1)

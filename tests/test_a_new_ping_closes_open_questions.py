@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from escalation.models import MOOD, Question
+from escalation.base.models import MOOD, Question
 from tests.conftest import at
 from tests.stories import MOOD_QUESTION, checkins, events, rows, sms_to, text, tick
 

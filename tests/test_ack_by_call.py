@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from escalation.db import transaction
-from escalation.models import EMERGENCY, MISSED_CHECKIN
+from escalation.base.db import transaction
+from escalation.base.models import EMERGENCY, MISSED_CHECKIN
 from tests.conftest import at
 from tests.escalation_helpers import (
     answer_call,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from escalation.models import EMERGENCY, MISSED_CHECKIN, SUPPORT
+from escalation.base.models import EMERGENCY, MISSED_CHECKIN, SUPPORT
 from tests.conftest import at
 from tests.escalation_helpers import (
     alerts,

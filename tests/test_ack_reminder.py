@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from escalation.models import MISSED_CHECKIN
+from escalation.base.models import MISSED_CHECKIN
 from tests.conftest import at
 from tests.escalation_helpers import alerts, events, incident, open_for, outbox
 

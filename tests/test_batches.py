@@ -6,15 +6,15 @@ from __future__ import annotations
 from sqlalchemy import insert, select
 
 from bot import outbox
-from escalation.db import transaction
-from escalation.models import (
+from escalation.base.db import transaction
+from escalation.base.models import (
     INTERN,
     PRIORITY_CRITICAL,
     OutboundMessage,
     Person,
     University,
 )
-from escalation.timeline import queue
+from escalation.base.timeline import queue
 from tests.conftest import RecordingTransport, at
 from tests.stories import events, rows, sms_to, tick
 

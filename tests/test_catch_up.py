@@ -5,7 +5,7 @@ the planned one has passed; only a day that is over is written as skipped."""
 
 from __future__ import annotations
 
-from escalation.models import MISSED_CHECKIN
+from escalation.base.models import MISSED_CHECKIN
 from tests.conftest import at
 from tests.stories import checkin_texts, checkins, events, incidents, sms_to, text, tick
 

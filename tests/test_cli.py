@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import func, inspect, select
 
-from escalation.models import Heartbeat, Person
+from escalation.base.models import Heartbeat, Person
 from tests.conftest import settings_for
 
 DATA = Path(__file__).parent / "data"

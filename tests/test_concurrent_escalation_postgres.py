@@ -17,9 +17,8 @@ from sqlalchemy import insert, select
 
 from bot.config import load_settings
 from bot.runtime import Faro
-from escalation.db import transaction
-from escalation.incidents import open_incident
-from escalation.models import (
+from escalation.base.db import transaction
+from escalation.base.models import (
     COORDINATOR,
     EMERGENCY,
     INTERN,
@@ -33,6 +32,7 @@ from escalation.models import (
     Unit,
     University,
 )
+from escalation.incidents import open_incident
 from tests.conftest import RecordingTransport, at, settings_for
 
 INTERNS = 40

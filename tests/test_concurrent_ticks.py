@@ -13,9 +13,8 @@ from sqlalchemy import func, insert, select
 
 from bot.config import load_settings
 from bot.runtime import Faro
-from escalation.checkins import PING, REMINDER
-from escalation.db import transaction
-from escalation.models import (
+from escalation.base.db import transaction
+from escalation.base.models import (
     INTERN,
     MISSED_CHECKIN,
     NURSE,
@@ -26,6 +25,7 @@ from escalation.models import (
     Unit,
     University,
 )
+from escalation.checkins import PING, REMINDER
 from tests.conftest import RecordingTransport, at, settings_for
 
 INTERNS = 200

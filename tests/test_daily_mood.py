@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from escalation.db import transaction
-from escalation.models import MOOD, SUPPORT, Person, Question, University
+from escalation.base.db import transaction
+from escalation.base.models import MOOD, SUPPORT, Person, Question, University
 from escalation.wellbeing import after_checkin
 from tests.conftest import at
 from tests.stories import events, incidents, rows, sms_to, text, tick, update_person

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from bot.messages import is_gsm7, segments
+from escalation.base.messages import is_gsm7, segments
+from escalation.base.models import WHATSAPP
 from escalation.checkins import PING
-from escalation.models import WHATSAPP
 from tests.conftest import at
 from tests.stories import checkin_texts, checkins, events, outbox, sms_to, text, tick, update_person
 
@@ -107,8 +107,8 @@ def test_whatsapp_without_a_template_is_free_text_and_says_so(faro, people, tran
 
 
 def test_a_new_intern_is_scheduled_by_the_next_tick(faro, people, transport):
-    from escalation.db import transaction
-    from escalation.models import INTERN, Person
+    from escalation.base.db import transaction
+    from escalation.base.models import INTERN, Person
 
     with transaction(faro.sessions) as session:
         session.add(Person(role=INTERN, name="Eva Solis", phone="+524881009999",
@@ -119,7 +119,7 @@ def test_a_new_intern_is_scheduled_by_the_next_tick(faro, people, transport):
 
 
 def test_interns_imported_from_the_roster_are_scheduled(faro, transport):
-    from escalation.db import transaction
+    from escalation.base.db import transaction
     from escalation.roster import import_roster
 
     csv = (

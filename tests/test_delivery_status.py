@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from escalation.db import transaction, utcnow
-from escalation.models import Event, OutboundMessage, Person
+from escalation.base.db import transaction, utcnow
+from escalation.base.models import Event, OutboundMessage, Person
 from tests.conftest import PUBLIC_URL, signature
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from escalation.schedule import Schedule, next_ping, ping_instant
+from escalation.base.schedule import Schedule, next_ping, ping_instant
 from tests.stories import checkins, sms_to, tick, update_person
 
 MATAMOROS = "America/Matamoros"

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from escalation.db import transaction
-from escalation.models import CRITICAL, DURESS, MISSED_CHECKIN, InboundMessage
+from escalation.base.db import transaction
+from escalation.base.models import CRITICAL, DURESS, MISSED_CHECKIN, InboundMessage
 from tests.conftest import at
 from tests.escalation_helpers import alerts, events, freeze, incident, open_for, person, texts
 from tests.stories import MOOD_QUESTION
@@ -95,7 +95,7 @@ def test_her_own_ok_never_closes_it_and_does_not_close_the_rest_either(
 
 
 def _ids(faro) -> list[int]:
-    from escalation.models import Incident
+    from escalation.base.models import Incident
 
     with faro.sessions() as session:
         return list(session.scalars(select(Incident.id)))

@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from escalation.models import CRITICAL, EMERGENCY, SMS, VOICE, Event, Incident, OutboundMessage
+from escalation.base.models import CRITICAL, EMERGENCY, SMS, VOICE, Event, Incident, OutboundMessage
 
 
 def texts_to(transport, phone: str) -> list[str]:
@@ -61,8 +61,8 @@ def test_a_second_sos_joins_the_open_incident_without_a_new_flood(
 
 def test_nobody_covering_her_means_the_administrators_hear(database_url, transport):
     from app import create_app
-    from escalation.db import transaction
-    from escalation.models import INTERN, Person
+    from escalation.base.db import transaction
+    from escalation.base.models import INTERN, Person
     from tests.conftest import PUBLIC_URL, settings_for, signature
 
     app = create_app(settings_for(database_url, ADMIN_PHONES="+528112345678"), transport=transport)

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from escalation.models import EMERGENCY, SMS, VOICE
+from escalation.base.models import EMERGENCY, SMS, VOICE
 from tests.conftest import at
 from tests.escalation_helpers import alerts, calls, events, open_for, texts
 

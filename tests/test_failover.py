@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from bot.transports import TransportError
-from escalation.models import MISSED_CHECKIN, SMS, VOICE, WHATSAPP
+from escalation.base.models import MISSED_CHECKIN, SMS, VOICE, WHATSAPP
 from tests.conftest import at
 from tests.escalation_helpers import (
     alerts,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from escalation.db import transaction, utcnow
+from escalation.base.db import transaction, utcnow
 from escalation.heartbeat import notice_silence
 from escalation.roster import import_roster
 from escalation.tick import last_tick

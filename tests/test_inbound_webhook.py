@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from escalation.models import CheckIn, Event, InboundMessage, Incident, OutboundMessage
+from escalation.base.models import CheckIn, Event, InboundMessage, Incident, OutboundMessage
 from tests.conftest import PUBLIC_URL, signature
 
 

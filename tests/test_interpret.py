@@ -15,8 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from bot import interpret as i
-from bot.interpret import Context, Intent, clashes_with_vocabulary, interpret, normalize
+from bot.conversation import interpret as i
+from bot.conversation.interpret import (
+    Context,
+    Intent,
+    clashes_with_vocabulary,
+    interpret,
+    normalize,
+)
 
 TODAY = date(2026, 11, 20)
 ANA = Context(duress_word="tranquila", today=TODAY)

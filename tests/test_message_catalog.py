@@ -13,8 +13,8 @@ import re
 
 import pytest
 
-from bot.interpret import MAX_DESTINATION
-from bot.messages import (
+from bot.conversation.interpret import MAX_DESTINATION
+from escalation.base.messages import (
     CATALOG,
     ELLIPSIS,
     FLOOR,
@@ -28,7 +28,7 @@ from bot.messages import (
     to_gsm7,
     variables,
 )
-from escalation.models import Incident, Person, Trip, Unit
+from escalation.base.models import Incident, Person, Trip, Unit
 from escalation.policy import KINDS, MAX_STEPS
 
 
@@ -61,7 +61,7 @@ A_NAME = longest(PERSON_NAME, "María Guadalupe de los Ángeles Hernández Villa
 # template may print a longer default; where one prints "None" instead, only the length
 # matters here). Every combination of a template's variables is rendered.
 MAXIMAL: dict[str, tuple[object, ...]] = {
-    # free text (bot.messages.FREE_TEXT): shortened by render when the text would not fit
+    # free text (escalation.base.messages.FREE_TEXT): shortened by render when it would not fit
     "intern": (A_NAME,),
     "name": (longest(PERSON_NAME, "Mariaguadalupe"), None),  # a first name is one word
     "responder": (A_NAME,),
@@ -149,7 +149,8 @@ def needs(language: str, name: str) -> frozenset[str]:
     unknown = sorted(used - MAXIMAL.keys())
     assert not unknown, (
         f"{language}/{name} uses {', '.join(unknown)}: add to MAXIMAL and TYPICAL in "
-        f"{__name__} (and to bot.messages.FREE_TEXT if it is a name, place or other free text)"
+        f"{__name__} (and to escalation.base.messages.FREE_TEXT if it is a name, place or other "
+        "free text)"
     )
     return used
 
@@ -209,7 +210,7 @@ def test_template_fits_two_segments_with_the_longest_values(language, name, capl
         text = render(name, language, **context)
         assert text.strip() and is_gsm7(text)
         assert segments(text) <= MAX_SEGMENTS, f"{language}/{name} {context}: {text!r}"
-    errors = [r for r in caplog.records if r.name == "bot.messages"]
+    errors = [r for r in caplog.records if r.name == "escalation.base.messages"]
     assert not errors, f"{language}/{name} did not fit: {caplog.text}"
 
 
@@ -222,7 +223,7 @@ def test_template_fits_with_every_free_text_field_at_the_floor(language, name, c
         floored = {k: at_floor if k in FREE_TEXT and v else v for k, v in context.items()}
         text = render(name, language, **floored)
         assert segments(text) <= MAX_SEGMENTS, f"{language}/{name} {floored}: {text!r}"
-    assert not [r for r in caplog.records if r.name == "bot.messages"], caplog.text
+    assert not [r for r in caplog.records if r.name == "escalation.base.messages"], caplog.text
 
 
 def test_cleaning_removes_what_would_force_ucs2():

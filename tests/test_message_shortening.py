@@ -9,8 +9,16 @@ import logging
 
 import pytest
 
-from bot import messages
-from bot.messages import ELLIPSIS, FLOOR, MAX_SEGMENTS, is_gsm7, render, segments, septets
+from escalation.base import messages
+from escalation.base.messages import (
+    ELLIPSIS,
+    FLOOR,
+    MAX_SEGMENTS,
+    is_gsm7,
+    render,
+    segments,
+    septets,
+)
 from tests.test_message_catalog import TYPICAL
 
 LETTERS = "Mariaguadalupe" * 20  # no spaces or commas: a cut keeps exactly what fits
@@ -86,7 +94,8 @@ def test_no_field_goes_below_the_floor_and_a_text_that_cannot_fit_is_still_sent(
     text = render("responder_unreachable", "es", responder=LETTERS, phone=phone, code="4821")
     assert shown(text, LETTERS) == LETTERS[: FLOOR - len(ELLIPSIS)] + ELLIPSIS
     assert phone in text and segments(text) > MAX_SEGMENTS  # a long text beats no text
-    assert [r.levelno for r in caplog.records if r.name == "bot.messages"] == [logging.ERROR]
+    logged = [r.levelno for r in caplog.records if r.name == "escalation.base.messages"]
+    assert logged == [logging.ERROR]
     assert "es/responder_unreachable" in caplog.text and "responder" in caplog.text
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from escalation.models import EMERGENCY, MISSED_CHECKIN
+from escalation.base.models import EMERGENCY, MISSED_CHECKIN
 from tests.stories import checkins, events, incidents, sms_to, text, tick
 
 

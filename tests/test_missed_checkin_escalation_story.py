@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from escalation.models import MISSED_CHECKIN, SMS, VOICE
+from escalation.base.models import MISSED_CHECKIN, SMS, VOICE
 from tests.conftest import at
 from tests.escalation_helpers import (
     alerts,

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, select
 
-from escalation.models import EMERGENCY, INTERN, MISSED_CHECKIN, Person, buddy
+from escalation.base.models import EMERGENCY, INTERN, MISSED_CHECKIN, Person, buddy
 from tests.conftest import at
 from tests.escalation_helpers import alerts, events, incident, open_for
 
@@ -66,9 +66,7 @@ def test_support_from_an_intern_nobody_covers_says_so_with_the_crisis_line(
     assert {m.to_phone for m in alerts(faro)} == {ADMIN}
 
 
-def test_a_missed_check_in_with_no_buddy_and_no_nurse_goes_to_the_coordinator_at_once(
-    faro, people
-):
+def test_a_missed_check_in_with_no_buddy_and_no_nurse_goes_to_the_coordinator_at_once(faro, people):
     with faro.sessions() as session, session.begin():
         session.execute(delete(buddy))
         rosa = session.scalar(select(Person).where(Person.phone == people["rosa"]))

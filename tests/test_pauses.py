@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from escalation.models import Person
+from escalation.base.models import Person
 from tests.stories import checkins, events, incidents, person, rows, sms_to, text, tick
 
 

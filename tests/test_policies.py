@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from escalation.db import transaction
-from escalation.models import (
+from escalation.base.db import transaction
+from escalation.base.models import (
     DURESS,
     EMERGENCY,
     MISSED_CHECKIN,

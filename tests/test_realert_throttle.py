@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from escalation.models import EMERGENCY
+from escalation.base.models import EMERGENCY
 from tests.conftest import at
 from tests.escalation_helpers import alerts, calls, events, freeze, incident
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.messages import is_gsm7, segments
+from escalation.base.messages import is_gsm7, segments
 from tests.stories import checkin_texts, events, sms_to, text, tick, update_person
 
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.messages import segments
-from escalation.models import DURESS, EMERGENCY, MISSED_CHECKIN, SUPPORT, TRIP_OVERDUE
+from escalation.base.messages import segments
+from escalation.base.models import DURESS, EMERGENCY, MISSED_CHECKIN, SUPPORT, TRIP_OVERDUE
 from tests.conftest import at
 from tests.escalation_helpers import alerts, open_for, outbox
 

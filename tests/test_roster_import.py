@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from escalation.db import Base, make_engine, make_sessionmaker, transaction
-from escalation.models import (
+from escalation.base.db import Base, make_engine, make_sessionmaker, transaction
+from escalation.base.models import (
     CRITICAL,
     EMERGENCY,
     HIGH,

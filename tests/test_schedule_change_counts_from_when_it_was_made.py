@@ -3,8 +3,8 @@ it was made, not as of the next scheduler pass: a ping that fell in between is s
 
 from __future__ import annotations
 
-from escalation.db import transaction
-from escalation.models import INTERN, Person
+from escalation.base.db import transaction
+from escalation.base.models import INTERN, Person
 from escalation.roster import import_roster
 from tests.conftest import at
 from tests.stories import checkins, events, person, sms_to, text, tick, update_person

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from escalation.db import make_engine
-from escalation.migrate import upgrade
+from escalation.base.db import make_engine
+from escalation.base.migrate import upgrade
 from escalation.tick import last_tick
 
 ROOT = Path(__file__).resolve().parent.parent

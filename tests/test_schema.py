@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from escalation.db import Base, make_engine
+from escalation.base.db import Base, make_engine
 
 
 def test_migrations_match_the_models(database_url):

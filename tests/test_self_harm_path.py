@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from escalation.models import SELF_HARM, Incident
+from escalation.base.models import SELF_HARM, Incident
 
 
 def test_ana_writes_that_she_does_not_want_to_live(text_faro, faro, people, transport):

@@ -1,9 +1,9 @@
 """Words of self-harm: realistic texts that must start the self-harm path, and texts that must not.
 
 Same style as test_interpret.py: one row per message, compared with the whole `Intent`. The
-patterns themselves are module-level data in bot/interpret.py (SELF_HARM_PHRASES,
+patterns themselves are module-level data in bot/conversation/interpret.py (SELF_HARM_PHRASES,
 SELF_HARM_WORDS, NOT_SELF_HARM); the tests below also check that every pattern is exercised
-by a row here, and that the counts in bot/vocabulary.md are the real ones.
+by a row here, and that the counts in bot/conversation/vocabulary.md are the real ones.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import interpret as i
-from bot.interpret import Context, Intent, interpret
+from bot.conversation import interpret as i
+from bot.conversation.interpret import Context, Intent, interpret
 from tests.test_interpret import ALL_ROWS
 
 ANA = Context(duress_word="tranquila")
@@ -167,7 +167,7 @@ NOT_SELF_HARM = [
     row("dying to see you"),
     row("this heat is killing me"),
     row("I'm dying of laughter"),
-    # Figures of speech that contain a self-harm phrase (NOT_SELF_HARM in bot/interpret.py)
+    # Figures of speech that contain a self-harm phrase (NOT_SELF_HARM in interpret.py)
     row("me quiero morir de la vergüenza"),
     row("me quiero morir de risa jajaja"),
     row("i want to die of embarrassment"),
@@ -267,9 +267,9 @@ def test_sound(typed, sounds):
     assert i._sound(typed) == sounds
 
 
-# --- The counts in bot/vocabulary.md -----------------------------------------------------
+# --- The counts in bot/conversation/vocabulary.md ----------------------------------------
 
-VOCABULARY_MD = Path(__file__).resolve().parent.parent / "bot" / "vocabulary.md"
+VOCABULARY_MD = Path(__file__).resolve().parents[1] / "bot" / "conversation" / "vocabulary.md"
 
 
 def counts() -> dict[str, int]:

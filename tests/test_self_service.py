@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.messages import is_gsm7, segments
+from escalation.base.messages import is_gsm7, segments
 from tests.stories import events, person, sms_to, text, tick
 
 

@@ -1,10 +1,10 @@
 """Phrases of threat: realistic texts that must raise an emergency, and look-alikes that must not.
 
 Same style as test_self_harm_phrases.py: one row per message. The patterns are module-level
-data in bot/interpret.py (THREAT_PHRASES, NOT_THREAT); the tests below also check that every
-pattern is exercised by a row here, that every look-alike saves one, and that the counts in
-bot/vocabulary.md ("Threat counts") are the real ones. People: intern Ana (duress word
-"tranquila"), buddy Beto (intern and responder), nurse Rosa (responder only).
+data in bot/conversation/interpret.py (THREAT_PHRASES, NOT_THREAT); the tests below also check
+that every pattern is exercised by a row here, that every look-alike saves one, and that the
+counts in bot/conversation/vocabulary.md ("Threat counts") are the real ones. People: intern
+Ana (duress word "tranquila"), buddy Beto (intern and responder), nurse Rosa (responder only).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import interpret as i
-from bot.interpret import Context, Intent, interpret
+from bot.conversation import interpret as i
+from bot.conversation.interpret import Context, Intent, interpret
 from tests.test_interpret import NOT_TYPOS, OPT_WORDS, TYPOS
 
 ANA = Context(duress_word="tranquila")
@@ -313,9 +313,9 @@ def test_every_look_alike_saves_a_row():
     assert _unused(i.NOT_THREAT, i._NOT_THREAT, NOT_THREATS, 0) == []
 
 
-# --- The counts in bot/vocabulary.md -----------------------------------------------------
+# --- The counts in bot/conversation/vocabulary.md ----------------------------------------
 
-VOCABULARY_MD = Path(__file__).resolve().parent.parent / "bot" / "vocabulary.md"
+VOCABULARY_MD = Path(__file__).resolve().parents[1] / "bot" / "conversation" / "vocabulary.md"
 
 
 def counts() -> dict[str, int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from escalation.models import TRIP_OVERDUE, Trip
+from escalation.base.models import TRIP_OVERDUE, Trip
 from tests.stories import events, incidents, rows, sms_to, text, tick
 
 

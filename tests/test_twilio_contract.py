@@ -19,7 +19,7 @@ import pytest
 
 from bot.config import load_settings
 from bot.transports import Envelope, TransportError, TwilioTransport
-from escalation.models import SMS, WHATSAPP
+from escalation.base.models import SMS, WHATSAPP
 from tests.conftest import unavailable
 from tests.twilio_mock import MESSAGING_SERVICE_SID, mock_env
 

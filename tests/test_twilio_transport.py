@@ -17,8 +17,8 @@ from sqlalchemy import select
 from bot.config import load_settings
 from bot.outbox import BACKOFF_BASE
 from bot.transports import Envelope, TransportError, TwilioTransport
-from escalation.db import utcnow
-from escalation.models import (
+from escalation.base.db import utcnow
+from escalation.base.models import (
     SMS,
     VOICE,
     WHATSAPP,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from escalation.models import NORMAL, UNCLEAR
+from escalation.base.models import NORMAL, UNCLEAR
 from tests.conftest import at
 from tests.escalation_helpers import alerts, incident
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from escalation.models import OutboundMessage, Person
+from escalation.base.models import OutboundMessage, Person
 from tests.conftest import at
 from tests.stories import rows
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from escalation.models import EMERGENCY, PHQ2_1, PHQ9_9, SELF_HARM, SUPPORT, Question
+from escalation.base.models import EMERGENCY, PHQ2_1, PHQ9_9, SELF_HARM, SUPPORT, Question
 from tests.conftest import at
 from tests.stories import events, incidents, person, rows, sms_to, text, tick, update_person
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import escalation.db
+import escalation.base.db
 
 
 revision = '0002'
@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('university_id', sa.Integer(), nullable=True),
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('steps', sa.JSON(), nullable=False),
-    sa.Column('updated_at', escalation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', escalation.base.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['university_id'], ['university.id'], name=op.f('fk_policy_university_id_university')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_policy')),
     sa.UniqueConstraint('university_id', 'kind', name=op.f('uq_policy_university_id'))
@@ -34,11 +34,11 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('intern_id', sa.Integer(), nullable=False),
     sa.Column('destination', sa.String(length=100), nullable=True),
-    sa.Column('started_at', escalation.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expected_at', escalation.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ask_at', escalation.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('overdue_at', escalation.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('ended_at', escalation.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', escalation.base.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expected_at', escalation.base.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ask_at', escalation.base.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('overdue_at', escalation.base.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', escalation.base.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['intern_id'], ['person.id'], name=op.f('fk_trip_intern_id_person')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_trip'))
     )
@@ -48,26 +48,26 @@ def upgrade() -> None:
         batch_op.create_index('uq_trip_open', ['intern_id'], unique=True, sqlite_where=sa.text('ended_at IS NULL'), postgresql_where=sa.text('ended_at IS NULL'))
 
     with op.batch_alter_table('checkin', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('due_at', escalation.db.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('sent_at', escalation.db.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('deadline_at', escalation.db.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('remind_at', escalation.db.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('escalate_at', escalation.db.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('reminded_at', escalation.db.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('missed_at', escalation.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('due_at', escalation.base.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('sent_at', escalation.base.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('deadline_at', escalation.base.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('remind_at', escalation.base.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('escalate_at', escalation.base.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('reminded_at', escalation.base.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('missed_at', escalation.base.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f('ix_checkin_escalate_at'), ['escalate_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_checkin_remind_at'), ['remind_at'], unique=False)
 
     with op.batch_alter_table('heartbeat', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('silence_alerted_at', escalation.db.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('resume_notified_at', escalation.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('silence_alerted_at', escalation.base.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('resume_notified_at', escalation.base.db.UTCDateTime(timezone=True), nullable=True))
 
     with op.batch_alter_table('incident', schema=None) as batch_op:
         batch_op.add_column(sa.Column('step', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('repeats', sa.Integer(), nullable=False, server_default='0'))
-        batch_op.add_column(sa.Column('next_step_at', escalation.db.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('ack_check_at', escalation.db.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('ack_reminded_at', escalation.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('next_step_at', escalation.base.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('ack_check_at', escalation.base.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('ack_reminded_at', escalation.base.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('detail', sa.JSON(), nullable=False, server_default='{}'))
         batch_op.create_index(batch_op.f('ix_incident_ack_check_at'), ['ack_check_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_incident_next_step_at'), ['next_step_at'], unique=False)
@@ -83,9 +83,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('reminder_minutes', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('deadline_minutes', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('paused_until', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('next_checkin_at', escalation.db.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('pause_notice_at', escalation.db.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('unreachable_since', escalation.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('next_checkin_at', escalation.base.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('pause_notice_at', escalation.base.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('unreachable_since', escalation.base.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f('ix_person_next_checkin_at'), ['next_checkin_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_person_pause_notice_at'), ['pause_notice_at'], unique=False)
 

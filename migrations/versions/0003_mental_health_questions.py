@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import escalation.db
+import escalation.base.db
 
 
 revision = '0003'
@@ -25,10 +25,10 @@ def upgrade() -> None:
     sa.Column('intern_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('local_date', sa.Date(), nullable=False),
-    sa.Column('asked_at', escalation.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', escalation.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('answered_at', escalation.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('expired_at', escalation.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('asked_at', escalation.base.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', escalation.base.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('answered_at', escalation.base.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('expired_at', escalation.base.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('answer', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['intern_id'], ['person.id'], name=op.f('fk_question_intern_id_person')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_question')),
@@ -39,7 +39,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_question_intern_open', ['intern_id', 'answered_at', 'expired_at'], unique=False)
 
     with op.batch_alter_table('person', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('next_phq_at', escalation.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('next_phq_at', escalation.base.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f('ix_person_next_phq_at'), ['next_phq_at'], unique=False)
 
     with op.batch_alter_table('university', schema=None) as batch_op:

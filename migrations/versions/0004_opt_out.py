@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import escalation.db
+import escalation.base.db
 
 
 revision = '0004'
@@ -21,7 +21,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('person', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('opted_out_at', escalation.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('opted_out_at', escalation.base.db.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:

@@ -2,9 +2,9 @@
 
 No I/O, no database, no clock: the caller passes what the sender has pending (`Context`) and
 acts on the answer. The vocabulary lives in the module-level data below so that it can be made
-configurable; `bot/vocabulary.md` explains the normalisation, the precedence, the negation
-rules and the self-harm phrases with examples. The guiding choice everywhere: when unsure,
-alert rather than mark fine.
+configurable; `bot/conversation/vocabulary.md` explains the normalisation, the precedence, the
+negation rules and the self-harm phrases with examples. The guiding choice everywhere: when
+unsure, alert rather than mark fine.
 """
 
 from __future__ import annotations

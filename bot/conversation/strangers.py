@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import interpret as i
-from bot.messages import render
-from escalation.models import PRIORITY_CRITICAL, InboundMessage, Person
-from escalation.schedule import hhmm
-from escalation.timeline import queue, record
+from bot.conversation import interpret as i
+from escalation.base.messages import render
+from escalation.base.models import PRIORITY_CRITICAL, InboundMessage, Person
+from escalation.base.schedule import hhmm
+from escalation.base.timeline import queue, record
 
 log = logging.getLogger(__name__)
 

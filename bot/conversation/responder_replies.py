@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot import interpret as i
+from bot.conversation import interpret as i
+from escalation.base.models import Incident
+from escalation.base.timeline import record
 from escalation.incidents import acknowledge, holder_name, resolve
-from escalation.models import Incident
-from escalation.timeline import record
 
 if TYPE_CHECKING:
-    from bot.inbound import Conversation
+    from bot.conversation.inbound import Conversation
 
 
 def on_ack(talk: Conversation, intent: i.Intent) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import insert, or_, update
 from sqlalchemy.orm import Session
 
-from escalation.models import (
+from escalation.base.models import (
     PRIORITY_NORMAL,
     SMS,
     Event,

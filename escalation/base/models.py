@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from escalation.db import Base, utcnow
+from escalation.base.db import Base, utcnow
 
 # Roles (roster CSV `role` column)
 INTERN = "intern"

@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, meta
 
 log = logging.getLogger(__name__)
 
-CATALOG = Path(__file__).resolve().parent.parent / "templates" / "sms"
+CATALOG = Path(__file__).resolve().parents[2] / "templates" / "sms"
 LANGUAGES = ("es", "en")
 MAX_SEGMENTS = 2
 SINGLE_SEPTETS = 160  # one SMS alone

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot import interpret as i
+from bot.conversation import interpret as i
 from escalation.optout import BY_TEXT, opt_in, opt_out
 
 if TYPE_CHECKING:
-    from bot.inbound import Conversation
+    from bot.conversation.inbound import Conversation
 
 
 def on_opt_out(talk: Conversation, intent: i.Intent) -> str:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot import interpret as i
+from bot.conversation import interpret as i
 from escalation import pauses, trips, wellbeing
+from escalation.base.models import EMERGENCY, SUPPORT
+from escalation.base.schedule import day_and_time, hhmm
+from escalation.base.timeline import record
 from escalation.checkins import (
     SCHEDULE_NOW,
     all_clear,
@@ -21,14 +24,11 @@ from escalation.checkins import (
     record_fine,
     reschedule,
 )
-from escalation.models import EMERGENCY, SUPPORT
-from escalation.schedule import day_and_time, hhmm
-from escalation.timeline import record
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from bot.inbound import Conversation
+    from bot.conversation.inbound import Conversation
 
 
 def _when(talk: Conversation, instant: datetime | None) -> str | None:
@@ -37,7 +37,7 @@ def _when(talk: Conversation, instant: datetime | None) -> str | None:
 
 def on_ok(talk: Conversation, intent: i.Intent) -> str | None:
     if not talk.person.is_intern:
-        from bot.responder_replies import on_ack
+        from bot.conversation.responder_replies import on_ack
 
         return on_ack(talk, intent)
     record_fine(talk.session, talk.now, talk.person, message_id=talk.message.id)
@@ -146,7 +146,7 @@ def on_status(talk: Conversation, intent: i.Intent) -> str:
 def on_any_status(talk: Conversation, intent: i.Intent) -> str:
     """ESTADO 4821 is a responder asking about a case; a bare ESTADO is an intern's own."""
     if intent.code is not None:
-        from bot.responder_replies import on_case_status
+        from bot.conversation.responder_replies import on_case_status
 
         return on_case_status(talk, intent)
     if not talk.person.is_intern:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot import interpret as i
+from bot.conversation import interpret as i
 from escalation import wellbeing
-from escalation.models import SELF_HARM
+from escalation.base.models import SELF_HARM
 
 if TYPE_CHECKING:
-    from bot.inbound import Conversation
+    from bot.conversation.inbound import Conversation
 
 
 def on_self_harm(talk: Conversation, intent: i.Intent) -> str:

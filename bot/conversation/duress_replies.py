@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot import interpret as i
-from bot.intern_replies import on_ok
-from escalation.models import DURESS
-from escalation.timeline import record
+from bot.conversation import interpret as i
+from bot.conversation.intern_replies import on_ok
+from escalation.base.models import DURESS
+from escalation.base.timeline import record
 
 if TYPE_CHECKING:
-    from bot.inbound import Conversation
+    from bot.conversation.inbound import Conversation
 
 MIN_LENGTH = 4
 MAX_LENGTH = 100  # the column's size

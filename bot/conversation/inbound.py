@@ -18,15 +18,15 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import interpret as i
-from bot import responder_replies, strangers
-from bot.messages import render
-from bot.phones import BadPhone, split_address
+from bot.conversation import interpret as i
+from bot.conversation import responder_replies, strangers
+from escalation.base.db import transaction
+from escalation.base.messages import render
+from escalation.base.models import UNCLEAR, InboundMessage, Incident, Person, Question
+from escalation.base.phones import BadPhone, split_address
+from escalation.base.timeline import queue, record
 from escalation.checkins import local_date
-from escalation.db import transaction
 from escalation.incidents import alerted, open_incident, open_incidents, open_incidents_alerted_to
-from escalation.models import UNCLEAR, InboundMessage, Incident, Person, Question
-from escalation.timeline import queue, record
 from escalation.wellbeing import SCALE, open_question
 
 log = logging.getLogger(__name__)
@@ -141,9 +141,9 @@ class Conversation:
 
     The sender is a person on the roster, or an administrator's phone (`ADMIN_PHONES`) that
     may have no roster row (`person` is None); administrators answer any case. The answers
-    live by audience: `bot.intern_replies` (check-ins, help, trips, pauses …),
-    `bot.responder_replies` (acknowledging, closing and asking about incidents) and
-    `bot.optout_replies` (leaving and rejoining).
+    live by audience: `bot.conversation.intern_replies` (check-ins, help, trips, pauses …),
+    `bot.conversation.responder_replies` (acknowledging, closing and asking about incidents) and
+    `bot.conversation.optout_replies` (leaving and rejoining).
     """
 
     def __init__(
@@ -266,7 +266,7 @@ def reply_later(
 
 
 def _handlers() -> dict:
-    from bot import duress_replies, intern_replies, optout_replies, wellbeing_replies
+    from bot.conversation import duress_replies, intern_replies, optout_replies, wellbeing_replies
 
     return {
         **intern_replies.HANDLERS,

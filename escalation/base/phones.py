@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import phonenumbers
 
-from escalation.models import SMS, WHATSAPP
+from escalation.base.models import SMS, WHATSAPP
 
 
 class BadPhone(ValueError):
