@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, func, insert, select, text, update  # noqa: E402
 
 from bot.config import load_settings  # noqa: E402
-from bot.runtime import Faro  # noqa: E402
+from bot.runtime import STEPS, Faro  # noqa: E402
 from bot.transports import ConsoleTransport  # noqa: E402
 from escalation.base.db import transaction  # noqa: E402
 from escalation.base.migrate import upgrade  # noqa: E402
@@ -142,7 +142,7 @@ def one_run(url: str, size: int, with_day: bool = True) -> dict:
     for i in range(15):
         seconds, _ = timed(lambda i=i: faro.run_pass(local(6, 0, i)))
         idle.append(seconds)
-    queue_seconds, done = timed(lambda: tick(faro.sessions, local(7), faro.settings))
+    queue_seconds, done = timed(lambda: tick(faro.sessions, local(7), faro.settings, STEPS))
     assert done["pings"] == min(EARLY, size), done
     send_seconds, _ = timed(lambda: faro.dispatch(local(7)))
     pings_seconds = queue_seconds + send_seconds

@@ -9,12 +9,17 @@ from flask import current_app
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
+from bot.conversation.retry import RETRY_INBOUND
 from bot.outbox import Dispatcher, dispatch_due
 from bot.transports import make_transport
 from escalation.base.db import make_engine, make_sessionmaker, utcnow
-from escalation.tick import tick
+from escalation.tick import DUE_WORK, RESUME, tick
 
 log = logging.getLogger(__name__)
+
+# A scheduler pass: the outage check first (the heartbeat still holds the last pass), then the
+# texts whose first processing failed, then the domain's due work.
+STEPS = (RESUME, RETRY_INBOUND, *DUE_WORK)
 
 
 class Faro:
@@ -44,7 +49,7 @@ class Faro:
     def run_pass(self, now: datetime | None = None) -> dict[str, int]:
         """One scheduler pass as of `now` (default: the clock), then the outbox as of the same
         instant: what `flask tick`, the scheduler and the tests run."""
-        done = tick(self.sessions, now or utcnow(), self.settings)
+        done = tick(self.sessions, now or utcnow(), self.settings, STEPS)
         done["sent"] = self.dispatch(now)
         return done
 

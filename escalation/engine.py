@@ -25,25 +25,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from escalation.base.channels import CHANNELS, after
 from escalation.base.db import skip_locked
+from escalation.base.kinds import ADMINS, BUDDIES, KINDS, PERSON_PREFIX
 from escalation.base.messages import render
 from escalation.base.models import (
     CRITICAL,
-    DURESS,
-    EMERGENCY,
-    HIGH,
-    MISSED_CHECKIN,
-    NORMAL,
     NURSE,
     PRIORITY_CRITICAL,
     PRIORITY_NORMAL,
-    SELF_HARM,
     SMS,
     SUPERVISOR,
-    SUPPORT,
-    TRIP_OVERDUE,
-    UNCLEAR,
-    UNREACHABLE,
     VOICE,
     WHATSAPP,
     Event,
@@ -52,27 +44,13 @@ from escalation.base.models import (
     Person,
 )
 from escalation.base.timeline import claim_follow_up, not_followed_up, queue, record
-from escalation.policy import ADMINS, BUDDIES, PERSON_PREFIX, Step, load_policy
+from escalation.policy import Step, load_policy
 
 log = logging.getLogger(__name__)
 
 ALERT = "alert"
-SEVERITY = {
-    EMERGENCY: CRITICAL,
-    DURESS: CRITICAL,
-    MISSED_CHECKIN: HIGH,
-    UNREACHABLE: HIGH,
-    TRIP_OVERDUE: HIGH,
-    SELF_HARM: HIGH,
-    SUPPORT: NORMAL,
-    UNCLEAR: NORMAL,
-}
-ALERT_TEMPLATE = {kind: f"alert_{kind}" for kind in SEVERITY}
-VOICE_TEMPLATE = {kind: f"voice_{kind}" for kind in SEVERITY}
 ACK_REMIND_AFTER = timedelta(hours=2)
 REESCALATE_AFTER = timedelta(minutes=30)
-# Failover: the next channel for the same person; WhatsApp only when it is configured.
-CHAIN = (SMS, WHATSAPP, VOICE)
 # A failed alert older than this is history, not something to fail over any more.
 FAILOVER_WINDOW = timedelta(hours=1)
 FAILED_STATUSES = ("failed", "undelivered")
@@ -88,6 +66,12 @@ class Recipient:
     @property
     def language(self) -> str:
         return self.person.language if self.person else "es"
+
+
+def usable_channels(settings: Any) -> set[str]:
+    """The channels Faro can send on: those that need a sender of their own only once set."""
+    senders = {WHATSAPP} if getattr(settings, "twilio_whatsapp_from", "") else set()
+    return {name for name, c in CHANNELS.items() if not c.needs_sender or name in senders}
 
 
 def settings_admins(settings: Any) -> tuple[str, ...]:
@@ -176,8 +160,8 @@ def alert_body(
     """The alert text, or for a call the words spoken (same facts, the code digit by digit)."""
     facts = alert_facts(incident, intern)
     if channel == VOICE:
-        return render(VOICE_TEMPLATE.get(incident.kind, "voice_emergency"), language, **facts)
-    template = ALERT_TEMPLATE.get(incident.kind, "alert_emergency")
+        return render(KINDS[incident.kind].voice_template, language, **facts)
+    template = KINDS[incident.kind].alert_template
     return render(template, language, again=again, others=others, **facts)
 
 
@@ -535,9 +519,7 @@ def fail_over(
     person = session.get(Person, message.person_id) if message.person_id else None
     batch = _batch(session, message)
     used = {m.channel for m in batch}
-    whatsapp = bool(getattr(settings, "twilio_whatsapp_from", ""))
-    later = CHAIN[CHAIN.index(message.channel) + 1 :] if message.channel in CHAIN else ()
-    options = [c for c in later if c not in used and (c != WHATSAPP or whatsapp)]
+    options = [c for c in after(message.channel, usable_channels(settings)) if c not in used]
     if not options:
         if all(_failed(m) or m.id == message.id for m in batch):
             flag_unreachable(session, now, incident, person, message.to_phone, settings)

@@ -14,15 +14,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from escalation.base.kinds import KINDS, RESPONDER
 from escalation.base.messages import render
 from escalation.base.models import (
     DURESS,
-    EMERGENCY,
-    MISSED_CHECKIN,
-    NORMAL,
     SMS,
-    TRIP_OVERDUE,
-    UNCLEAR,
     Event,
     Incident,
     OutboundMessage,
@@ -32,8 +28,6 @@ from escalation.base.timeline import queue, record
 from escalation.engine import (
     ACK_REMIND_AFTER,
     ALERT,
-    ALERT_TEMPLATE,
-    SEVERITY,
     alerted,
     alerted_people,
     realert_step_one,
@@ -41,8 +35,6 @@ from escalation.engine import (
 )
 
 __all__ = [
-    "ALERT_TEMPLATE",
-    "SEVERITY",
     "acknowledge",
     "alerted_people",
     "open_incident",
@@ -55,11 +47,6 @@ __all__ = [
 # A second SOS re-alerts step one, but never more often than this: a flood of texts from a
 # frightened intern must not become a flood of calls to her team.
 REALERT_AFTER = timedelta(minutes=2)
-# Her own text may be coerced: these are closed by a responder only.
-RESPONDER_CLOSES = (EMERGENCY, DURESS)
-# When someone takes one of these, the intern hears who has it (never for duress: her phone
-# may be in the wrong hands; a mental-health case is followed up by the person who takes it).
-TELLS_INTERN_ON_ACK = (EMERGENCY, MISSED_CHECKIN, TRIP_OVERDUE, UNCLEAR)
 INTERN_OK = "intern_ok"
 
 
@@ -86,7 +73,7 @@ def open_incident(
         code=_free_code(session),
         intern_id=intern.id,
         kind=kind,
-        severity=SEVERITY.get(kind, NORMAL),
+        severity=KINDS[kind].severity,
         opened_at=now,
         detail=detail or {},
     )
@@ -202,7 +189,7 @@ def acknowledge(
            channel=channel, phone=phone)  # fmt: skip
     name = responder.name if responder else render("admin_name", "es")
     _tell_the_others(session, now, incident, phone, "ack_notice", responder=name)
-    if incident.kind in TELLS_INTERN_ON_ACK:
+    if KINDS[incident.kind].tells_intern_on_ack:
         _tell_the_intern(session, now, incident, responder)
     return True
 
@@ -252,7 +239,7 @@ def resolve(
 
 
 def _intern_may_not_close(session: Session, incident: Incident) -> bool:
-    if incident.kind in RESPONDER_CLOSES:
+    if KINDS[incident.kind].closed_by == RESPONDER:  # her own text may be coerced
         return True
     duress = open_incident_of(session, incident.intern, DURESS)
     return duress is not None

@@ -23,38 +23,21 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from escalation.base.channels import CHANNELS
 from escalation.base.db import utcnow
-from escalation.base.models import (
-    COORDINATOR,
-    DURESS,
-    EMERGENCY,
-    MENTAL_HEALTH,
-    MISSED_CHECKIN,
-    NURSE,
-    SELF_HARM,
-    SMS,
-    SUPERVISOR,
-    SUPPORT,
-    TRIP_OVERDUE,
-    UNCLEAR,
-    UNREACHABLE,
-    VOICE,
-    WHATSAPP,
-    Policy,
-    University,
-)
+from escalation.base.kinds import KINDS as REGISTRY
+from escalation.base.kinds import PERSON_PREFIX, TARGET_ROLES
+from escalation.base.models import Policy, University
 from escalation.base.phones import BadPhone, normalize_phone
 
 log = logging.getLogger(__name__)
 
-BUDDIES = "buddies"
-ADMINS = "admins"
-PERSON_PREFIX = "person:"
-TARGET_ROLES = (BUDDIES, NURSE, COORDINATOR, SUPERVISOR, MENTAL_HEALTH, ADMINS)
-STEP_CHANNELS = (SMS, WHATSAPP, VOICE)
-KINDS = (
-    EMERGENCY, DURESS, MISSED_CHECKIN, UNREACHABLE, TRIP_OVERDUE, SELF_HARM, SUPPORT, UNCLEAR
-)  # fmt: skip
+# Policy data lives with each incident kind (escalation.base.kinds); these are its views.
+KINDS = tuple(REGISTRY)
+DEFAULTS: dict[str, list[dict[str, Any]]] = {
+    name: list(kind.default_policy) for name, kind in REGISTRY.items()
+}
+STEP_CHANNELS = tuple(CHANNELS)
 STEP_KEYS = {"after_minutes", "targets", "channels", "repeat_every_minutes", "repeat_count"}
 MAX_STEPS = 10
 MAX_MINUTES = 7 * 24 * 60
@@ -81,42 +64,6 @@ def _step(after, targets, channels, every=None, count=0) -> dict[str, Any]:
     if every is not None:
         step |= {"repeat_every_minutes": every, "repeat_count": count}
     return step
-
-
-_CRITICAL = [
-    _step(0, [BUDDIES, NURSE, COORDINATOR], [SMS, VOICE]),
-    _step(10, [SUPERVISOR], [VOICE]),
-    _step(10, [BUDDIES, NURSE, COORDINATOR, SUPERVISOR], [VOICE], every=10, count=3),
-]
-_MISSED = [
-    _step(0, [BUDDIES, NURSE], [SMS]),
-    _step(30, [COORDINATOR], [SMS, VOICE]),
-    _step(60, [SUPERVISOR], [SMS], every=30, count=3),
-]
-# DESIGN.md "Escalation defaults"; where the table names no channel, a text (SMS).
-DEFAULTS: dict[str, list[dict[str, Any]]] = {
-    EMERGENCY: _CRITICAL,
-    DURESS: _CRITICAL,
-    MISSED_CHECKIN: _MISSED,
-    UNREACHABLE: _MISSED,
-    TRIP_OVERDUE: [
-        _step(0, [BUDDIES, COORDINATOR], [SMS]),
-        _step(20, [SUPERVISOR], [VOICE], every=20, count=3),
-    ],
-    SELF_HARM: [
-        _step(0, [MENTAL_HEALTH], [SMS]),
-        _step(60, [COORDINATOR], [SMS], every=60, count=3),
-    ],
-    SUPPORT: [
-        _step(0, [BUDDIES, MENTAL_HEALTH], [SMS]),
-        _step(120, [COORDINATOR], [SMS], every=120, count=0),
-    ],
-    # Three texts in a row Faro could not understand: a frightened person types badly.
-    UNCLEAR: [
-        _step(0, [BUDDIES, NURSE], [SMS]),
-        _step(120, [COORDINATOR], [SMS], every=120, count=0),
-    ],
-}
 
 
 # --- validation ------------------------------------------------------------------------------

@@ -42,8 +42,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import exists, insert, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from escalation.base.channels import TEXT_CHANNELS
 from escalation.base.models import (
-    CHANNELS,
     COORDINATOR,
     INTERN,
     MENTAL_HEALTH,
@@ -347,7 +347,7 @@ def _channel(raw: str, values: dict, _context: _Context) -> str:
         # Whoever wrote `whatsapp:+52…` in the phone cell told us the channel.
         written = values.get("phone", "").lower()
         return WHATSAPP if written.startswith("whatsapp:") else SMS
-    if raw.lower() not in CHANNELS:
+    if raw.lower() not in TEXT_CHANNELS:
         raise _Invalid(f"channel {raw!r} is not sms or whatsapp")
     return raw.lower()
 

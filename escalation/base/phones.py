@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import phonenumbers
 
-from escalation.base.models import SMS, WHATSAPP
+from escalation.base.channels import of_address
 
 
 class BadPhone(ValueError):
@@ -17,9 +17,7 @@ def normalize_phone(raw: str, region: str = "MX") -> str:
     Mexico dropped the mobile `1` after +52 in 2019, but WhatsApp and old spreadsheets still
     send `+521…`; phonenumbers keeps it, so we remove it to get one identity per phone.
     """
-    text = (raw or "").strip()
-    if text.lower().startswith("whatsapp:"):
-        text = text[len("whatsapp:") :].strip()
+    _channel, text = of_address(raw)
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
@@ -34,9 +32,5 @@ def normalize_phone(raw: str, region: str = "MX") -> str:
 
 def split_address(address: str) -> tuple[str, str]:
     """(channel, E.164) for a Twilio address such as `whatsapp:+5218112345678` or `+52811…`."""
-    channel = WHATSAPP if (address or "").strip().lower().startswith("whatsapp:") else SMS
+    channel, _rest = of_address(address)
     return channel, normalize_phone(address)
-
-
-def twilio_address(channel: str, phone: str) -> str:
-    return f"whatsapp:{phone}" if channel == WHATSAPP else phone
