@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from flask import current_app
@@ -12,7 +14,8 @@ from bot.config import Settings
 from bot.conversation.retry import RETRY_INBOUND
 from bot.outbox import Dispatcher, dispatch_due
 from bot.transports import make_transport
-from escalation.base.db import make_engine, make_sessionmaker, utcnow
+from escalation.base.db import make_engine, make_sessionmaker, transaction, utcnow
+from escalation.base.timeline import wake_on_commit
 from escalation.tick import DUE_WORK, RESUME, tick
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,18 @@ class Faro:
         self.transport = transport or make_transport(settings)
         self.dispatcher = Dispatcher(self.dispatch)
         self.scheduler = None
+
+    def wake(self, urgent: bool = False) -> None:
+        """After a commit that queued messages to leave at once: the dispatcher sends them now
+        rather than at the next tick (every message, so `urgent` changes nothing today)."""
+        self.dispatcher.nudge()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A request's unit of work whose queued messages leave as soon as it commits."""
+        with transaction(self.sessions) as session:
+            wake_on_commit(session, self.wake)
+            yield session
 
     def callback_url(self, message_id: int) -> str | None:
         if self.transport.name != "twilio":

@@ -50,9 +50,8 @@ def send():
         from_address=phone,
         body=body,
         admin_phones=app.settings.admin_phones,
+        wake=app.wake,
     )
-    if result.queued:
-        app.dispatcher.nudge()
     return jsonify(reply=result.reply)
 
 

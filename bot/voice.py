@@ -18,7 +18,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from bot.runtime import faro
 from bot.webhook import check_signature
-from escalation.base.db import transaction, utcnow
+from escalation.base.db import utcnow
 from escalation.base.messages import render
 from escalation.base.models import VOICE, Incident, OutboundMessage, Person
 from escalation.base.timeline import record
@@ -38,7 +38,7 @@ CALL_FAILED = "failed"
 
 @bp.post("/<int:message_id>")
 def call(message_id: int):
-    with transaction(faro().sessions) as session:
+    with faro().transaction() as session:
         found = _call(session, message_id)
         if found is None:
             return _hang_up("voice_unknown", "es")
@@ -54,7 +54,7 @@ def call(message_id: int):
 def gather(message_id: int):
     digits = request.form.get("Digits", "").strip()
     now = utcnow()
-    with transaction(faro().sessions) as session:
+    with faro().transaction() as session:
         found = _call(session, message_id)
         if found is None:
             return _hang_up("voice_unknown", "es")
@@ -72,9 +72,6 @@ def gather(message_id: int):
         else:
             holder = holder_name(session, incident, language)
             reply = render("voice_ack_already", language, responder=holder, code_spoken=spoken)
-        queued = session.info.pop("queued", [])
-    if queued:  # "X has it" to the others leaves now
-        faro().dispatcher.nudge()
     return _say(reply, language)
 
 
@@ -82,7 +79,7 @@ def gather(message_id: int):
 def status(message_id: int):
     call_status = request.form.get("CallStatus", "").strip().lower()
     now = utcnow()
-    with transaction(faro().sessions) as session:
+    with faro().transaction() as session:
         message = session.get(OutboundMessage, message_id)
         if message is None or message.channel != VOICE:
             log.info("call status %r for unknown message id=%s", call_status, message_id)
@@ -103,9 +100,6 @@ def status(message_id: int):
         )
         if call_status == CALL_FAILED and first:
             on_delivery_failed(session, now, message, faro().settings)
-        queued = session.info.pop("queued", [])
-    if queued:
-        faro().dispatcher.nudge()
     return "", 200
 
 

@@ -15,7 +15,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.conversation.inbound import receive
 from bot.runtime import faro
-from escalation.base.db import transaction, utcnow
+from escalation.base.db import utcnow
 from escalation.base.models import OutboundMessage
 from escalation.base.timeline import record
 from escalation.delivery import on_delivery_failed
@@ -69,9 +69,8 @@ def inbound_sms():
         from_address=sender,
         body=request.form.get("Body"),
         admin_phones=app.settings.admin_phones,
+        wake=app.wake,
     )
-    if result.queued:
-        app.dispatcher.nudge()
     return twiml(result.reply)
 
 
@@ -87,7 +86,7 @@ def delivery_status():
     status = request.form.get("MessageStatus", "").strip().lower()
     message_id = request.args.get("id", type=int)
     now = utcnow()
-    with transaction(faro().sessions) as session:
+    with faro().transaction() as session:
         message = session.get(OutboundMessage, message_id) if message_id else None
         if message is None:
             sid = request.form.get("MessageSid", "")
@@ -107,9 +106,6 @@ def delivery_status():
             request.form.get("ErrorCode") or None,
             settings=faro().settings,
         )
-        queued = session.info.pop("queued", [])
-    if queued:  # a failover: it leaves now, not at the next tick
-        faro().dispatcher.nudge()
     return "", 200
 
 

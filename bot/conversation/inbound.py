@@ -10,6 +10,7 @@ stays unprocessed and the scheduler's tick tries it again, answering through the
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -24,8 +25,8 @@ from escalation.base.db import transaction
 from escalation.base.messages import render
 from escalation.base.models import UNCLEAR, InboundMessage, Incident, Person, Question
 from escalation.base.phones import BadPhone, split_address
-from escalation.base.timeline import queue, record
-from escalation.checkins import local_date
+from escalation.base.schedule import local_date
+from escalation.base.timeline import queue, record, wake_on_commit
 from escalation.incidents import alerted, open_incident, open_incidents, open_incidents_alerted_to
 from escalation.wellbeing import SCALE, open_question
 
@@ -38,8 +39,6 @@ UNCLEAR_AFTER, UNCLEAR_WINDOW = 3, timedelta(minutes=15)
 @dataclass(frozen=True)
 class Received:
     reply: str | None
-    urgent: bool = False  # critical alerts were queued: dispatch now, not at the next tick
-    queued: bool = False
 
 
 def clean_body(body: str | None) -> str:
@@ -57,12 +56,16 @@ def receive(
     from_address: str,
     body: str | None,
     admin_phones: tuple[str, ...] = (),
+    wake: Callable[[bool], object] | None = None,
 ) -> Received:
+    """Store, then act on, one inbound text; `wake` (the edge's dispatcher nudge) is called
+    after the commit when messages were queued to leave at once."""
     message_id = store(sessions, now, sid=sid, from_address=from_address, body=body)
     try:
         with transaction(sessions) as session:
+            if wake is not None:
+                wake_on_commit(session, wake)
             claimed, reply = process(session, now, message_id, admin_phones=admin_phones)
-            queued = session.info.pop("queued", [])
     except Exception:
         # The message is stored; the tick processes it again and answers through the outbox.
         log.exception("processing inbound message %s failed; the tick will retry it", message_id)
@@ -70,7 +73,7 @@ def receive(
     if not claimed:  # processed already (a retried delivery): the same answer again
         with sessions() as session:
             return Received(session.get(InboundMessage, message_id).reply)
-    return Received(reply, urgent=any(p > 0 for p in queued), queued=bool(queued))
+    return Received(reply)
 
 
 def store(

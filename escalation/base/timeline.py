@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_, update
+from sqlalchemy import event, insert, or_, update
 from sqlalchemy.orm import Session
 
 from escalation.base.models import (
@@ -57,8 +58,8 @@ def queue(
     delay: timedelta = timedelta(0),
 ) -> OutboundMessage:
     """Put one message in the outbox; it leaves when the transaction commits and a dispatcher
-    claims it (after `delay`). `session.info["queued"]` lets the caller nudge the dispatcher
-    after commit; a delayed message is left to the tick."""
+    claims it (after `delay`; a delayed message is left to the tick). A hook registered with
+    `wake_on_commit` hears of it after the commit."""
     message = OutboundMessage(
         person_id=person.id if person else None,
         to_phone=phone or person.phone,
@@ -72,8 +73,35 @@ def queue(
     )
     session.add(message)
     if not delay:
-        session.info.setdefault("queued", []).append(priority)
+        _leaves_now(session, [priority])
     return message
+
+
+# --- The edge's after-commit hook ---------------------------------------------------------------
+
+_LEAVING = "faro.outbox_leaving_now"  # read and written in this module only
+
+
+def _leaves_now(session: Session, priorities: list[int]) -> None:
+    session.info.setdefault(_LEAVING, []).extend(priorities)
+
+
+
+def wake_on_commit(session: Session, wake: Callable[[bool], object]) -> None:
+    """Once this session's transaction commits, call `wake(urgent)` if it queued messages that
+    leave at once (`urgent`: a critical alert among them). The edge registers its dispatcher's
+    nudge here, so a critical alert leaves within milliseconds, not at the next tick; a commit
+    that queued nothing (or only delayed messages) wakes nobody."""
+
+    def committed(committed_session: Session) -> None:
+        if committed_session.in_nested_transaction():
+            return  # a SAVEPOINT released inside the transaction: not the commit yet
+        leaving = committed_session.info.pop(_LEAVING, [])
+        if leaving:
+            wake(any(p > PRIORITY_NORMAL for p in leaving))
+
+    # Per session: transaction() sessions live for one transaction, so it runs at most once.
+    event.listen(session, "after_commit", committed)
 
 
 # A failed message whose follow-up (another channel, an incident, a flag) has been decided.
@@ -155,7 +183,7 @@ def message_row(
 
 def queue_many(session: Session, rows: list[dict[str, Any]], *, returning: bool = False):
     """Put `message_row`s in the outbox in one multi-row INSERT; with `returning`, their ids
-    in the order of `rows`. Nudges after commit like `queue` (`session.info["queued"]`)."""
+    in the order of `rows`. A `wake_on_commit` hook hears of them like of `queue`'s."""
     if not rows:
         return []
     table = OutboundMessage.__table__
@@ -165,5 +193,5 @@ def queue_many(session: Session, rows: list[dict[str, Any]], *, returning: bool 
     else:
         session.execute(insert(table), rows)
         ids = []
-    session.info.setdefault("queued", []).extend(row["priority"] for row in rows)
+    _leaves_now(session, [row["priority"] for row in rows])
     return ids
