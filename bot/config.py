@@ -11,7 +11,11 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from escalation.base.config import DomainConfig
+from escalation.base.models import WHATSAPP
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +49,17 @@ class Settings:
     default_timezone: str = "America/Monterrey"
     default_language: str = "es"
     port: int = 5000
+
+    @cached_property
+    def domain(self) -> DomainConfig:
+        """What the domain may know of these settings (built once per Settings)."""
+        return DomainConfig(
+            admin_phones=self.admin_phones,
+            senders=frozenset({WHATSAPP} if self.twilio_whatsapp_from else ()),
+            whatsapp_checkin_template=self.twilio_whatsapp_checkin_content_sid,
+            default_timezone=self.default_timezone,
+            default_language=self.default_language,
+        )
 
     @property
     def has_twilio_credentials(self) -> bool:
