@@ -49,7 +49,7 @@ from escalation.base.models import (  # noqa: E402
     Unit,
     University,
 )
-from escalation.checkins import PING  # noqa: E402
+from escalation.pings import PING  # noqa: E402
 from escalation.tick import tick  # noqa: E402
 
 DAY = datetime(2026, 11, 24, tzinfo=UTC)

@@ -38,6 +38,7 @@ from escalation.base.models import (  # noqa: E402
     Unit,
     University,
 )
+from escalation.pings import schedule_changed  # noqa: E402
 from tests.pg import ThrowawayServer, _free_port  # noqa: E402
 from tests.twilio_mock import TwilioMock  # noqa: E402
 
@@ -63,7 +64,7 @@ def seed(url: str, interns: int) -> list[str]:
                 role=COORDINATOR, name="Luis Herrera", phone="+524881000004", university_id=uni.id
             )
         )
-        session.add_all(
+        interns = [
             Person(
                 role=INTERN,
                 name=f"Interna {i}",
@@ -73,7 +74,10 @@ def seed(url: str, interns: int) -> list[str]:
                 unit_id=unit.id,
             )
             for i, p in enumerate(phones)
-        )
+        ]
+        for intern in interns:
+            schedule_changed(intern)  # as the roster import does: the next tick schedules her
+        session.add_all(interns)
     engine.dispose()
     return phones
 

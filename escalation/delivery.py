@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from escalation.base.models import OutboundMessage, Person
-from escalation.checkins import FOLLOWED_KINDS, follow_up_failed
 from escalation.optout import BY_CARRIER, CARRIER_OPTED_OUT, opt_out
+from escalation.ping_failures import FOLLOWED_KINDS, follow_up_failed
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ than SILENCE, nothing is pinged or escalated any more, and the on-call administr
 - the next tick to run after the silence, which sends the all-clear (and, when nobody
   noticed the outage while it lasted, says how long it was) with how many check-ins are
   going out late because of it. It is the tick's first step, so it counts the late pings
-  the pings step is about to send (checkins.late_pings_due) rather than waiting for them.
+  the pings step is about to send (late_pings.late_pings_due) rather than waiting for them.
 Both claim by conditional UPDATE on the one heartbeat row, so the administrators get one
 alarm per outage and one all-clear however many processes notice.
 """
@@ -24,7 +24,7 @@ from escalation.base.messages import render
 from escalation.base.models import PRIORITY_CRITICAL, Heartbeat
 from escalation.base.schedule import day_and_time
 from escalation.base.timeline import queue, record
-from escalation.checkins import late_pings_due
+from escalation.late_pings import late_pings_due
 
 SILENCE = timedelta(minutes=10)
 ADMIN_ALERT = "admin_alert"

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from escalation.base.messages import render
 from escalation.base.models import COORDINATOR, NURSE, Person
-from escalation.base.schedule import day_and_time
+from escalation.base.schedule import SCHEDULE_NOW, day_and_time
 from escalation.base.timeline import queue, record, record_many
-from escalation.checkins import SCHEDULE_NOW, stop_waiting
+from escalation.deadlines import stop_waiting
 from escalation.engine import covering
 from escalation.wellbeing import close_open_questions
 
@@ -69,7 +69,7 @@ def opt_in(session: Session, now: datetime, person: Person, *, message_id: int |
             next_checkin_at=SCHEDULE_NOW,
             next_phq_at=SCHEDULE_NOW,
             updated_at=now,
-        )  # the schedule change counts from now (checkins.changed_at)
+        )  # the schedule change counts from now (pings.changed_at)
         .execution_options(synchronize_session=False)
     ).rowcount
     session.refresh(person)

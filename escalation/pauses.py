@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from escalation.base.db import first_due
 from escalation.base.messages import render
 from escalation.base.models import CheckIn, Person
-from escalation.base.schedule import local_start, ping_instant
+from escalation.base.schedule import local_date, local_start, ping_instant
 from escalation.base.timeline import queue, record
-from escalation.checkins import local_date, reschedule
+from escalation.pings import reschedule, schedule_changed
 
 PAUSE_NOTICE = "pause_notice"
 
@@ -88,6 +88,7 @@ def handle_one_pause_notice(session: Session, now: datetime, settings: Any) -> b
     if ending:
         if until is not None:
             intern.paused_until = None
+            schedule_changed(intern)  # her schedule changed: the next tick recomputes her ping
             record(session, now, "pause_ended", person=intern, until=until.isoformat())
         return True
     body = render(

@@ -60,8 +60,10 @@ from escalation.base.models import (
     University,
 )
 from escalation.base.phones import BadPhone, normalize_phone
+from escalation.base.schedule import SCHEDULE_FIELDS
 from escalation.base.timeline import record
-from escalation.checkins import stop_waiting
+from escalation.deadlines import stop_waiting
+from escalation.pings import schedule_changed
 
 COLUMNS = (
     "role",
@@ -641,6 +643,7 @@ def _write(
         person = stored.people[row.phone]
         fields = _apply(person, row, places, stored, every_field=person in new)
         fields += _apply_buddies(person, row, stored.people)
+        _schedule_if_changed(person, fields, created=person in new)
         if person in new:
             report.created += 1
             changes.append((person, "person_created", {"fields": fields}))
@@ -655,10 +658,22 @@ def _write(
     return report, changes
 
 
+def _schedule_if_changed(person: Person, fields: list[str], *, created: bool) -> None:
+    """The next tick computes her next ping as of this import (her `updated_at` is its `now`)
+    when she arrives as an active intern, or when a field her schedule follows from changed
+    (a deactivation too: the tick then unschedules her)."""
+    if created:
+        changed = person.is_intern and person.active
+    else:
+        changed = any(name in SCHEDULE_FIELDS for name in fields)
+    if changed:
+        schedule_changed(person)
+
+
 def _updates(person: Person, fields: list[str], report: ImportReport) -> list[_Change]:
     """`person_updated` for the changed fields; an activation change is its own event, so the
     timeline says plainly when someone stopped (or started again) being pinged and alerted.
-    Her schedule follows from `active` (checkins.py recomputes it); her open incidents and
+    Her schedule follows from `active` (`_schedule_if_changed`); her open incidents and
     history are left exactly as they are."""
     changes: list[_Change] = []
     others = [name for name in fields if name != "active"]

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from escalation import checkins, engine, heartbeat, pauses, trips, wellbeing
+from escalation import deadlines, engine, heartbeat, pauses, pings, trips, wellbeing
 from escalation.base.db import transaction
 from escalation.base.models import Heartbeat
 
@@ -45,9 +45,9 @@ class Step:
 RESUME = Step("resumed", heartbeat.handle_one_resume)
 # The domain's due work, in the order a pass handles it.
 DUE_WORK = (
-    Step("pings", checkins.handle_some_due_pings, checkins.PING_BATCH),
-    Step("reminders", checkins.handle_some_reminders, checkins.REMINDER_BATCH),
-    Step("missed", checkins.handle_some_deadlines, checkins.DEADLINE_BATCH),
+    Step("pings", pings.handle_some_due_pings, pings.PING_BATCH),
+    Step("reminders", deadlines.handle_some_reminders, deadlines.REMINDER_BATCH),
+    Step("missed", deadlines.handle_some_deadlines, deadlines.DEADLINE_BATCH),
     Step("trip_asks", trips.handle_one_trip_ask),
     Step("trips_overdue", trips.handle_one_trip_overdue),
     Step("pauses", pauses.handle_one_pause_notice),

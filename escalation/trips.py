@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from escalation.base.db import first_due
@@ -18,11 +18,14 @@ from escalation.base.messages import render
 from escalation.base.models import TRIP_OVERDUE, Person, Trip
 from escalation.base.schedule import hhmm
 from escalation.base.timeline import queue, record
-from escalation.checkins import open_trip
 from escalation.incidents import open_incident, open_incident_of, resolve
 
 DEFAULT_GRACE_MINUTES = 20
 TRIP_ASK = "trip_ask"
+
+
+def open_trip(session: Session, intern: Person) -> Trip | None:
+    return session.scalar(select(Trip).where(Trip.intern_id == intern.id, Trip.ended_at.is_(None)))
 
 
 def grace(intern: Person) -> timedelta:

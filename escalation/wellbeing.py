@@ -31,9 +31,8 @@ from escalation.base.models import (
     Question,
     University,
 )
-from escalation.base.schedule import local_day, ping_instant
+from escalation.base.schedule import SCHEDULE_NOW, local_day, ping_instant
 from escalation.base.timeline import event_row, queue, record
-from escalation.checkins import SCHEDULE_NOW
 from escalation.incidents import open_incident, open_incident_of
 
 EXPIRE_AFTER = timedelta(hours=24)
@@ -345,8 +344,8 @@ def handle_one_due_phq(session: Session, now: datetime, settings: Any) -> bool:
     intern = session.get(Person, intern_id)
     university = session.get(University, intern.university_id) if intern.university_id else None
     due = intern.next_phq_at
-    # Someone who left the roster or opted out is no longer scheduled (re-activating her or
-    # her START schedules her again: escalation/checkins.py marks her).
+    # Someone who left the roster or opted out is no longer scheduled (re-activating her,
+    # pings.schedule_changed, or her START, optout.opt_in, schedules her again).
     following = next_phq(intern, university, max(now, due)) if intern.takes_prompts else None
     claimed = session.execute(
         update(Person)

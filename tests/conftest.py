@@ -28,6 +28,7 @@ from escalation.base.models import (
     Unit,
     University,
 )
+from escalation.pings import schedule_changed
 from tests import pg
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
@@ -254,6 +255,8 @@ def people(faro):
             unit_id=mier.id,
         )
         ana.buddies = [beto]
+        schedule_changed(ana)  # as the roster import does: the next tick schedules them
+        schedule_changed(beto)
         session.add_all(
             [
                 ana,

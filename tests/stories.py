@@ -9,6 +9,8 @@ from sqlalchemy import select
 
 from bot.conversation.inbound import receive
 from escalation.base.models import CheckIn, Event, Incident, OutboundMessage, Person
+from escalation.base.schedule import SCHEDULE_FIELDS
+from escalation.pings import schedule_changed
 from tests.conftest import at
 
 _sids = itertools.count(1)
@@ -54,10 +56,25 @@ def person(faro, phone: str) -> Person:
 
 
 def update_person(faro, phone: str, **values) -> None:
+    """Change her row as the roster import (or a console) would: when a field her schedule
+    follows from changes, the next tick computes her next ping as of the change."""
     with faro.sessions() as session, session.begin():
         target = session.scalar(select(Person).where(Person.phone == phone))
+        moved = any(
+            name in SCHEDULE_FIELDS and getattr(target, name) != value
+            for name, value in values.items()
+        )
         for name, value in values.items():
             setattr(target, name, value)
+        if moved and "next_checkin_at" not in values:  # a next ping given is left as given
+            schedule_changed(target)
+
+
+def scheduled(person: Person) -> Person:
+    """A new intern, marked for the next tick to compute her first ping as of her row's
+    time, as the roster import (or a console) does for whoever it adds."""
+    schedule_changed(person)
+    return person
 
 
 def sms_to(transport, phone: str) -> list[str]:

@@ -25,7 +25,8 @@ from escalation.base.models import (
     Unit,
     University,
 )
-from escalation.checkins import PING, REMINDER
+from escalation.deadlines import REMINDER
+from escalation.pings import PING
 from tests.conftest import RecordingTransport, at, settings_for
 
 INTERNS = 200

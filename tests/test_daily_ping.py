@@ -7,9 +7,19 @@ from dataclasses import replace
 
 from escalation.base.messages import is_gsm7, segments
 from escalation.base.models import WHATSAPP
-from escalation.checkins import PING
+from escalation.pings import PING
 from tests.conftest import at
-from tests.stories import checkin_texts, checkins, events, outbox, sms_to, text, tick, update_person
+from tests.stories import (
+    checkin_texts,
+    checkins,
+    events,
+    outbox,
+    scheduled,
+    sms_to,
+    text,
+    tick,
+    update_person,
+)
 
 
 def test_ana_is_pinged_once_at_eight_her_time(faro, people, transport):
@@ -111,8 +121,9 @@ def test_a_new_intern_is_scheduled_by_the_next_tick(faro, people, transport):
     from escalation.base.models import INTERN, Person
 
     with transaction(faro.sessions) as session:
-        session.add(Person(role=INTERN, name="Eva Solis", phone="+524881009999",
-                           checkin_time="09:15", timezone="America/Mexico_City"))  # fmt: skip
+        session.add(scheduled(Person(role=INTERN, name="Eva Solis", phone="+524881009999",
+                                     checkin_time="09:15",
+                                     timezone="America/Mexico_City")))  # fmt: skip
     tick(faro, "2026-11-24T09:00:00-06:00")
     tick(faro, "2026-11-24T09:15:00-06:00")
     assert [b[:8] for b in sms_to(transport, "+524881009999")] == ["Hola Eva"]

@@ -64,12 +64,15 @@ def test_nobody_covering_her_means_the_administrators_hear(database_url, transpo
     from escalation.base.db import transaction
     from escalation.base.models import INTERN, Person
     from tests.conftest import PUBLIC_URL, settings_for, signature
+    from tests.stories import scheduled
 
     app = create_app(settings_for(database_url, ADMIN_PHONES="+528112345678"), transport=transport)
     faro = app.extensions["faro"]
     with transaction(faro.sessions) as session:
         session.add(
-            Person(role=INTERN, name="Eva Solis", phone="+524881009999", checkin_time="08:00")
+            scheduled(
+                Person(role=INTERN, name="Eva Solis", phone="+524881009999", checkin_time="08:00")
+            )
         )
     params = {"MessageSid": "SMeva", "From": "+524881009999", "Body": "peligro"}
     headers = {"X-Twilio-Signature": signature(f"{PUBLIC_URL}/twilio/sms", params)}

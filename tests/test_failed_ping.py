@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.transports import TransportError
 from escalation.base.models import SMS, UNREACHABLE, WHATSAPP, OutboundMessage
-from escalation.checkins import PING
+from escalation.pings import PING
 from tests.conftest import PUBLIC_URL, signature
 from tests.stories import events, incidents, outbox, sms_to, text, tick, update_person
 

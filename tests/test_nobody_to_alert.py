@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 from escalation.base.models import EMERGENCY, INTERN, MISSED_CHECKIN, Person, buddy
 from tests.conftest import at
 from tests.escalation_helpers import alerts, events, incident, open_for
+from tests.stories import scheduled
 
 ADMIN = "+528100000099"
 EVA = "+524881000042"  # an intern with no buddy, no unit and no university
@@ -26,7 +27,9 @@ def extra_settings():
 @pytest.fixture
 def eva(faro, people):
     with faro.sessions() as session, session.begin():
-        session.add(Person(role=INTERN, name="Eva Soto", phone=EVA, checkin_time="08:00"))
+        session.add(
+            scheduled(Person(role=INTERN, name="Eva Soto", phone=EVA, checkin_time="08:00"))
+        )
     return EVA
 
 

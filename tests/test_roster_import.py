@@ -557,7 +557,7 @@ def test_a_bad_active_value_names_its_line_and_imports_nothing(sessions):
 
 def test_a_deactivated_intern_is_not_pinged_and_a_reactivated_one_is_again(faro, transport):
     """Her schedule follows `active`: deactivating cancels tomorrow's ping, reactivating
-    brings her next one back (checkins.py recomputes it when `active` changes)."""
+    brings her next one back (the import marks it for the tick when `active` changes)."""
 
     def pings(phone: str) -> int:
         return len([body for body in stories.sms_to(transport, phone) if body.startswith("Hola")])

@@ -7,7 +7,7 @@ from escalation.base.db import transaction
 from escalation.base.models import INTERN, Person
 from escalation.roster import import_roster
 from tests.conftest import at
-from tests.stories import checkins, events, person, sms_to, text, tick, update_person
+from tests.stories import checkins, events, person, scheduled, sms_to, text, tick, update_person
 
 CARLA = "+524881007777"
 ROSTER = (
@@ -52,8 +52,9 @@ def test_an_intern_added_after_her_time_starts_the_next_day(faro, people, transp
 def test_an_intern_added_through_the_console_counts_from_her_rows_time(faro, people, transport):
     with transaction(faro.sessions) as session:
         added = at("2026-11-24T08:00:00-06:00")
-        session.add(Person(role=INTERN, name="Carla Rios", phone=CARLA, checkin_time="09:00",
-                           created_at=added, updated_at=added))  # fmt: skip
+        session.add(scheduled(Person(role=INTERN, name="Carla Rios", phone=CARLA,
+                                     checkin_time="09:00", created_at=added,
+                                     updated_at=added)))  # fmt: skip
     tick(faro, "2026-11-24T09:20:00-06:00")
     [ping] = sms_to(transport, CARLA)
     assert "tu registro de las 09:00 sale tarde" in ping

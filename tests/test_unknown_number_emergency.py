@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from escalation.base.models import OutboundMessage, Person
+from escalation.pings import schedule_changed
 from tests.conftest import at
 from tests.stories import rows
 
@@ -67,6 +68,7 @@ def test_a_deactivated_intern_in_danger_is_named_to_the_administrators(
     with faro.sessions() as session, session.begin():
         ana = session.scalar(select(Person).where(Person.phone == people["ana"]))
         ana.active = False
+        schedule_changed(ana)  # as the roster import does when it deactivates her
     clock.set(T0)
     assert "911" in reply(text_faro, people["ana"], "SOS")
     [notice] = admin_texts(faro)

@@ -11,19 +11,12 @@ from typing import TYPE_CHECKING
 
 from bot.conversation import interpret as i
 from escalation import pauses, trips, wellbeing
+from escalation.answers import all_clear, record_fine
 from escalation.base.models import EMERGENCY, SUPPORT
-from escalation.base.schedule import day_and_time, hhmm
+from escalation.base.schedule import SCHEDULE_NOW, day_and_time, hhmm, local_date
 from escalation.base.timeline import record
-from escalation.checkins import (
-    SCHEDULE_NOW,
-    all_clear,
-    changed_at,
-    compute_next,
-    local_date,
-    open_trip,
-    record_fine,
-    reschedule,
-)
+from escalation.pings import changed_at, compute_next, reschedule
+from escalation.trips import open_trip
 
 if TYPE_CHECKING:
     from datetime import datetime

@@ -17,6 +17,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 ALL_DAYS = "1234567"
+# `person.next_checkin_at` set to this means "her schedule changed: compute the next ping at the
+# next tick, as of the change". It is in the past, so the indexed due query finds it like any
+# due ping. The change's moment is her row's `updated_at` (escalation/pings.py, `changed_at`):
+# a ping that fell between the change and that tick is still sent, late, instead of skipped.
+# `person.next_phq_at` uses it too: "compute her first questionnaire date".
+SCHEDULE_NOW = datetime(2000, 1, 1, tzinfo=UTC)
+# The Person fields `Schedule.of` reads: a change to any of them is a change of her schedule.
+SCHEDULE_FIELDS = (
+    "role", "active", "opted_out_at", "checkin_time", "timezone", "checkin_days", "paused_until"
+)  # fmt: skip
 # A gap is never longer than this (the largest in tzdata is a day skipped by a date-line move).
 _GAP_SEARCH_MINUTES = 24 * 60
 
@@ -68,6 +78,11 @@ def ping_instant(day: date, checkin_time: str, timezone: str) -> datetime:
 
 def local_day(instant: datetime, timezone: str) -> date:
     return instant.astimezone(ZoneInfo(timezone)).date()
+
+
+def local_date(person, now: datetime) -> date:
+    """A Person's local date at `now` (her zone's calendar, not the server's)."""
+    return local_day(now, person.timezone)
 
 
 def next_ping(

@@ -1,0 +1,115 @@
+"""Her answer: "I am fine" answers her pending check-in, and what her OK closes.
+
+An answer counts for the latest unanswered ping of the last few days (yesterday's, after
+midnight), or for today's check-in when none is pending (an OK before the ping means no ping
+today). Her OK also gives the all-clear on what her silence opened (a missed check-in, her
+being unreachable, an overdue trip, unclear texts); an emergency or duress is only ever
+closed by a responder.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from escalation.base.models import (
+    MISSED_CHECKIN,
+    TRIP_OVERDUE,
+    UNCLEAR,
+    UNREACHABLE,
+    CheckIn,
+    Incident,
+    Person,
+)
+from escalation.base.schedule import local_date
+from escalation.base.timeline import record
+from escalation.incidents import resolve
+from escalation.trips import end_open_trip
+
+# An answer counts for the latest unanswered ping of these last days (yesterday's, after midnight).
+PENDING_DAYS = timedelta(days=3)
+# Answering "ok" resolves these; an emergency or duress is only ever closed by a responder.
+CLOSED_BY_INTERN_OK = (MISSED_CHECKIN, UNREACHABLE, TRIP_OVERDUE, UNCLEAR)
+
+
+def pending_checkin(session: Session, intern: Person, now: datetime) -> CheckIn | None:
+    """The latest pinged, unanswered check-in of the last few days (yesterday's missed one
+    when she answers after midnight)."""
+    since = local_date(intern, now) - PENDING_DAYS
+    return session.scalar(
+        select(CheckIn)
+        .where(
+            CheckIn.intern_id == intern.id,
+            CheckIn.sent_at.is_not(None),
+            CheckIn.answered_at.is_(None),
+            CheckIn.local_date >= since,
+        )
+        .order_by(CheckIn.local_date.desc())
+        .limit(1)
+    )
+
+
+def record_fine(
+    session: Session, now: datetime, intern: Person, *, message_id: int | None
+) -> CheckIn:
+    """The intern said she is fine: her pending check-in is answered (late if past its
+    deadline), or today's if none is pending (an answer before the ping means no ping today).
+    The caller decides whether the answer also gives the all-clear (`all_clear`)."""
+    today = local_date(intern, now)
+    checkin = _answered_one(session, intern, today)
+    if checkin is None:
+        checkin = CheckIn(intern_id=intern.id, local_date=today)
+        session.add(checkin)
+    first = checkin.answered_at is None
+    if first:
+        checkin.answered_at = now
+        checkin.remind_at = checkin.escalate_at = None
+    record(session, now, "checkin_answered", person=intern, message_id=message_id,
+           local_date=checkin.local_date.isoformat(), late=checkin.late,
+           repeated=not first)  # fmt: skip
+    return checkin
+
+
+def _answered_one(session: Session, intern: Person, today: date) -> CheckIn | None:
+    """The check-in her answer is for: the pending one, else today's (None if today has none)."""
+    recent = session.scalars(  # one read for both: the pending one, or today's
+        select(CheckIn)
+        .where(CheckIn.intern_id == intern.id, CheckIn.local_date >= today - PENDING_DAYS)
+        .order_by(CheckIn.local_date.desc())
+    ).all()
+    pending = [c for c in recent if c.sent_at is not None and c.answered_at is None]
+    todays = [c for c in recent if c.local_date == today]
+    return (pending or todays or [None])[0]
+
+
+def all_clear(session: Session, now: datetime, intern: Person) -> list[str]:
+    """Resolve her missed check-in, unreachable and trip-overdue incidents; never an emergency.
+    An overdue trip ends with it (she is evidently safe). Returns the codes closed."""
+    intern.unreachable_since = None
+    closed = []
+    open_now = _closable(session, intern)
+    for kind in CLOSED_BY_INTERN_OK:
+        incident = open_now.get(kind)
+        if incident is None:
+            continue
+        if kind == TRIP_OVERDUE:
+            end_open_trip(session, now, intern, how="intern_ok")
+        resolve(session, now, incident, intern, "intern_ok")
+        closed.append(incident.code)
+    return closed
+
+
+def _closable(session: Session, intern: Person) -> dict[str, Incident]:
+    """Her open incidents that her OK closes, by kind."""
+    return {
+        incident.kind: incident
+        for incident in session.scalars(
+            select(Incident).where(
+                Incident.intern_id == intern.id,
+                Incident.kind.in_(CLOSED_BY_INTERN_OK),
+                Incident.resolved_at.is_(None),
+            )
+        )
+    }
