@@ -279,7 +279,7 @@ def _act(faro, now, what, subject, person_id, rng, agenda, roles) -> None:
         if what == "miss":
             intern = session.get(Person, subject)
             incident, opened = open_incident(session, now, intern, MISSED_CHECKIN,
-                                             admin_phones=(ADMIN,))  # fmt: skip
+                                             config=faro.settings.domain)  # fmt: skip
             if opened and rng.random() < INTERN_ANSWERS_LATE:
                 later = now + timedelta(minutes=rng.uniform(20, 240))
                 heapq.heappush(agenda, (later, rng.random(), "intern_ok", incident.id, subject))

@@ -142,7 +142,7 @@ def one_run(url: str, size: int, with_day: bool = True) -> dict:
     for i in range(15):
         seconds, _ = timed(lambda i=i: faro.run_pass(local(6, 0, i)))
         idle.append(seconds)
-    queue_seconds, done = timed(lambda: tick(faro.sessions, local(7), faro.settings, STEPS))
+    queue_seconds, done = timed(lambda: tick(faro.sessions, local(7), faro.settings.domain, STEPS))
     assert done["pings"] == min(EARLY, size), done
     send_seconds, _ = timed(lambda: faro.dispatch(local(7)))
     pings_seconds = queue_seconds + send_seconds

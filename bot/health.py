@@ -45,7 +45,7 @@ def _raise_silence_alarm(app, now) -> None:
     monitors) texts the administrators, once per outage (claimed, see escalation/heartbeat)."""
     try:
         with transaction(app.sessions) as session:
-            alarmed = notice_silence(session, now, app.settings)
+            alarmed = notice_silence(session, now, app.settings.domain)
     except SQLAlchemyError:
         return
     if alarmed:

@@ -21,12 +21,12 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.transports import Envelope, TransportError
+from escalation.base.config import NO_CONFIG, DomainConfig
 from escalation.base.db import skip_locked, transaction
 from escalation.base.models import OutboundMessage
 from escalation.base.timeline import event_row, record, record_many
@@ -107,7 +107,7 @@ def handle_some_outbound(
     now: datetime,
     worker: str,
     callback_url: Callable[[int], str | None] = lambda _id: None,
-    settings: Any = None,
+    config: DomainConfig = NO_CONFIG,
     limit: int = BATCH,
 ) -> int:
     """Send a batch of due messages; returns how many were handled (0: nothing was due)."""
@@ -134,7 +134,7 @@ def handle_some_outbound(
             failed.append((envelope, row.attempts, crash))
     _sent(sessions, now, sent, handed_back, token)
     for envelope, attempts, exc in failed:  # one transaction each, as the domain may act on it
-        _failed(sessions, now, envelope, attempts, exc, settings)
+        _failed(sessions, now, envelope, attempts, exc, config)
     return len(claimed) - len(handed_back)
 
 
@@ -193,7 +193,7 @@ def _sent(sessions, now: datetime, sent: list[tuple[int, str]], handed_back, tok
 
 
 def _failed(
-    sessions, now: datetime, envelope: Envelope, attempts: int, exc: TransportError, settings
+    sessions, now: datetime, envelope: Envelope, attempts: int, exc: TransportError, config
 ) -> None:
     final = exc.permanent or attempts >= MAX_ATTEMPTS
     with transaction(sessions) as session:
@@ -215,7 +215,7 @@ def _failed(
             log.error("message %s to %s failed for good: %s", envelope.id, envelope.to, exc.reason)
             # What the failure means (another channel, an incident, a flag) is the domain's
             # call, committed with the failure itself.
-            on_delivery_failed(session, now, message, settings)
+            on_delivery_failed(session, now, message, config)
         else:
             message.next_attempt_at = now + backoff(attempts)
             log.warning(
@@ -241,13 +241,13 @@ def dispatch_due(
     *,
     clock: Callable[[], datetime],
     callback_url: Callable[[int], str | None] = lambda _id: None,
-    settings: Any = None,
+    config: DomainConfig = NO_CONFIG,
     limit: int = 100_000,
 ) -> int:
     """Send due messages until none is left (or `limit`); returns how many were handled."""
     worker = worker_name()
     count = 0
-    options = {"worker": worker, "callback_url": callback_url, "settings": settings}
+    options = {"worker": worker, "callback_url": callback_url, "config": config}
     while count < limit:
         batch = min(BATCH, limit - count)
         done = handle_some_outbound(sessions, transport, now=clock(), limit=batch, **options)

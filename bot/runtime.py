@@ -58,13 +58,13 @@ class Faro:
             self.transport,
             clock=clock,
             callback_url=self.callback_url,
-            settings=self.settings,
+            config=self.settings.domain,
         )
 
     def run_pass(self, now: datetime | None = None) -> dict[str, int]:
         """One scheduler pass as of `now` (default: the clock), then the outbox as of the same
         instant: what `flask tick`, the scheduler and the tests run."""
-        done = tick(self.sessions, now or utcnow(), self.settings, STEPS)
+        done = tick(self.sessions, now or utcnow(), self.settings.domain, STEPS)
         done["sent"] = self.dispatch(now)
         return done
 

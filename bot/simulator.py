@@ -49,7 +49,7 @@ def send():
         sid=f"SIM{secrets.token_hex(16)}",
         from_address=phone,
         body=body,
-        admin_phones=app.settings.admin_phones,
+        config=app.settings.domain,
         wake=app.wake,
     )
     return jsonify(reply=result.reply)

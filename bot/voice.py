@@ -99,7 +99,7 @@ def status(message_id: int):
             answered_by=request.form.get("AnsweredBy"),
         )
         if call_status == CALL_FAILED and first:
-            on_delivery_failed(session, now, message, faro().settings)
+            on_delivery_failed(session, now, message, faro().settings.domain)
     return "", 200
 
 

@@ -68,7 +68,7 @@ def inbound_sms():
         sid=sid,
         from_address=sender,
         body=request.form.get("Body"),
-        admin_phones=app.settings.admin_phones,
+        config=app.settings.domain,
         wake=app.wake,
     )
     return twiml(result.reply)
@@ -104,13 +104,13 @@ def delivery_status():
             message,
             status,
             request.form.get("ErrorCode") or None,
-            settings=faro().settings,
+            config=faro().settings.domain,
         )
     return "", 200
 
 
 def _apply_status(
-    session, now, message: OutboundMessage, status: str, error_code: str | None, *, settings=None
+    session, now, message: OutboundMessage, status: str, error_code: str | None, *, config
 ) -> None:
     if status not in STATUS_RANK or STATUS_RANK[status] <= STATUS_RANK.get(
         message.delivery_status or "", -1
@@ -135,4 +135,4 @@ def _apply_status(
             "message %s to %s %s (error %s)", message.id, message.to_phone, status, error_code
         )
         # The follow-up (another channel, a flag) commits with the status, through the outbox.
-        on_delivery_failed(session, now, message, settings)
+        on_delivery_failed(session, now, message, config)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from escalation.base.config import DomainConfig
 from escalation.base.db import due_ids
 from escalation.base.messages import render
 from escalation.base.models import MISSED_CHECKIN, UNREACHABLE, CheckIn, Person
@@ -54,7 +55,7 @@ def _people(session: Session, ids) -> dict[int, Person]:
 
 
 def handle_some_reminders(
-    session: Session, now: datetime, settings: Any, limit: int = REMINDER_BATCH
+    session: Session, now: datetime, config: DomainConfig, limit: int = REMINDER_BATCH
 ) -> int:
     """Up to `limit` due reminders in one transaction, claimed by one conditional UPDATE
     (rows answered meanwhile are left out; RETURNING says which are ours)."""
@@ -115,7 +116,7 @@ def _reminder(now: datetime, intern: Person, checkin) -> dict[str, Any]:
 
 
 def handle_some_deadlines(
-    session: Session, now: datetime, settings: Any, limit: int = DEADLINE_BATCH
+    session: Session, now: datetime, config: DomainConfig, limit: int = DEADLINE_BATCH
 ) -> int:
     """Up to `limit` passed deadlines in one transaction, claimed by one conditional UPDATE
     (rows answered meanwhile are left out), each opening its incident."""
@@ -134,11 +135,11 @@ def handle_some_deadlines(
     for checkin_id in ids:
         if checkin_id in checkins:
             checkin = checkins[checkin_id]
-            _missed(session, now, interns[checkin.intern_id], checkin, settings)
+            _missed(session, now, interns[checkin.intern_id], checkin, config)
     return len(ids)
 
 
-def _missed(session: Session, now: datetime, intern: Person, checkin: CheckIn, settings) -> None:
+def _missed(session: Session, now: datetime, intern: Person, checkin: CheckIn, config) -> None:
     # Undeliverable since this check-in's ping: her team hears "unreachable", not "silent".
     unreachable = intern.unreachable_since is not None and intern.unreachable_since >= (
         checkin.sent_at or checkin.due_at
@@ -151,7 +152,7 @@ def _missed(session: Session, now: datetime, intern: Person, checkin: CheckIn, s
         now,
         intern,
         kind,
-        admin_phones=tuple(getattr(settings, "admin_phones", ())),
+        config=config,
         detail={
             "checkin_at": hhmm(checkin.due_at, intern.timezone),
             "local_date": checkin.local_date.isoformat(),

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
+from escalation.base.config import DomainConfig
 from escalation.base.models import OutboundMessage, Person
 from escalation.optout import BY_CARRIER, CARRIER_OPTED_OUT, opt_out
 from escalation.ping_failures import FOLLOWED_KINDS, follow_up_failed
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def on_delivery_failed(
-    session: Session, now: datetime, message: OutboundMessage, settings: Any = None
+    session: Session, now: datetime, message: OutboundMessage, config: DomainConfig
 ) -> None:
     """Called once per message, when Twilio first reports it failed or undelivered."""
     log.warning(
@@ -35,8 +35,7 @@ def on_delivery_failed(
         # She blocked us at the carrier: opted out, not unreachable. Alerts to a responder
         # still fail over (a call reaches her); a ping is not tried again.
         person = session.get(Person, message.person_id)
-        admins = tuple(getattr(settings, "admin_phones", ()))
-        opt_out(session, now, person, via=BY_CARRIER, admin_phones=admins)
+        opt_out(session, now, person, via=BY_CARRIER, config=config)
         if message.kind in FOLLOWED_KINDS:
             return
     if message.kind in FOLLOWED_KINDS:  # a check-in ping: other channel, or "unreachable" early
@@ -44,4 +43,4 @@ def on_delivery_failed(
     if message.kind == "alert":  # an escalation alert: the same person by her next channel
         from escalation.engine import fail_over
 
-        fail_over(session, now, message, settings)
+        fail_over(session, now, message, config)

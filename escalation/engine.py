@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from escalation.base.channels import CHANNELS, after
+from escalation.base.config import DomainConfig
 from escalation.base.db import skip_locked
 from escalation.base.kinds import ADMINS, BUDDIES, KINDS, PERSON_PREFIX
 from escalation.base.messages import render
@@ -37,7 +38,6 @@ from escalation.base.models import (
     SMS,
     SUPERVISOR,
     VOICE,
-    WHATSAPP,
     Event,
     Incident,
     OutboundMessage,
@@ -66,16 +66,6 @@ class Recipient:
     @property
     def language(self) -> str:
         return self.person.language if self.person else "es"
-
-
-def usable_channels(settings: Any) -> set[str]:
-    """The channels Faro can send on: those that need a sender of their own only once set."""
-    senders = {WHATSAPP} if getattr(settings, "twilio_whatsapp_from", "") else set()
-    return {name for name, c in CHANNELS.items() if not c.needs_sender or name in senders}
-
-
-def settings_admins(settings: Any) -> tuple[str, ...]:
-    return tuple(getattr(settings, "admin_phones", ()) or ())
 
 
 # --- who ----------------------------------------------------------------------------------------
@@ -215,7 +205,7 @@ def alert(
     now: datetime,
     incident: Incident,
     step: Step,
-    admin_phones: tuple[str, ...],
+    config: DomainConfig,
     *,
     number: int = 1,
     repeat: int = 0,
@@ -225,7 +215,7 @@ def alert(
     who else has been told, so that a responder at 3 a.m. knows whom to call."""
     intern = incident.intern
     if people is None:
-        people = recipients(session, intern, step.targets, admin_phones)
+        people = recipients(session, intern, step.targets, config.admin_phones)
     now_told = {r.phone for r in people}
     told = [r for r in alerted(session, incident) if r.phone not in now_told]
     again = number > 1 or repeat > 0
@@ -294,7 +284,7 @@ def take_stage(
     now: datetime,
     incident: Incident,
     policy: list[Step],
-    admin_phones: tuple[str, ...],
+    config: DomainConfig,
 ) -> list[Recipient]:
     """Alert the incident's current stage (`incident.step`, `.repeats`, already claimed).
 
@@ -305,7 +295,7 @@ def take_stage(
     step, repeats, passed = incident.step, incident.repeats, False
     while True:
         stage = stage_step(policy, step)
-        people = recipients(session, incident.intern, stage.targets, admin_phones)
+        people = recipients(session, incident.intern, stage.targets, config.admin_phones)
         if people or step > len(policy):
             break
         record(session, now, "step_nobody", person=incident.intern, incident=incident,
@@ -319,38 +309,38 @@ def take_stage(
         record(session, now, "nobody_to_alert", person=incident.intern, incident=incident,
                step=step)  # fmt: skip
         return []
-    return alert(session, now, incident, stage, admin_phones, number=step, repeat=repeats,
+    return alert(session, now, incident, stage, config, number=step, repeat=repeats,
                  people=people)  # fmt: skip
 
 
 def start(
-    session: Session, now: datetime, incident: Incident, admin_phones: tuple[str, ...]
+    session: Session, now: datetime, incident: Incident, config: DomainConfig
 ) -> list[Recipient]:
     """Take step one of a new incident (in the transaction that opens it) and set the timer.
     Returns who was alerted."""
     policy = policy_for(session, incident)
     incident.step, incident.repeats = 1, 0
     incident.next_step_at = next_due(policy, 1, 0, now, now)
-    return take_stage(session, now, incident, policy, admin_phones)
+    return take_stage(session, now, incident, policy, config)
 
 
 def realert_step_one(
-    session: Session, now: datetime, incident: Incident, admin_phones: tuple[str, ...]
+    session: Session, now: datetime, incident: Incident, config: DomainConfig
 ) -> None:
     """Another SOS: step one's people hear again (or, when it names nobody, the stage the
     incident is at)."""
     policy = policy_for(session, incident)
-    people = recipients(session, incident.intern, policy[0].targets, admin_phones)
+    people = recipients(session, incident.intern, policy[0].targets, config.admin_phones)
     if people:
-        alert(session, now, incident, policy[0], admin_phones, number=1, people=people)
+        alert(session, now, incident, policy[0], config, number=1, people=people)
         return
     stage = stage_step(policy, incident.step)
-    people = recipients(session, incident.intern, stage.targets, admin_phones)
+    people = recipients(session, incident.intern, stage.targets, config.admin_phones)
     if people:
-        alert(session, now, incident, stage, admin_phones, number=incident.step, people=people)
+        alert(session, now, incident, stage, config, number=incident.step, people=people)
 
 
-def handle_one_due_step(session: Session, now: datetime, settings: Any) -> bool:
+def handle_one_due_step(session: Session, now: datetime, config: DomainConfig) -> bool:
     """Take the next escalation step of one incident whose `next_step_at` has come."""
     query = (
         select(Incident)
@@ -365,15 +355,13 @@ def handle_one_due_step(session: Session, now: datetime, settings: Any) -> bool:
     incident = session.scalar(skip_locked(query, session))
     if incident is None:
         return False
-    if not advance(session, now, incident, settings_admins(settings)):
+    if not advance(session, now, incident, config):
         # Claimed elsewhere between our read and our update: the row is no longer ours.
         log.info("escalation step of incident %s taken by another scheduler", incident.id)
     return True
 
 
-def advance(
-    session: Session, now: datetime, incident: Incident, admin_phones: tuple[str, ...] = ()
-) -> bool:
+def advance(session: Session, now: datetime, incident: Incident, config: DomainConfig) -> bool:
     """Take the incident's due step, once: claimed by moving `next_step_at` from the value we
     read. Returns whether this call took it."""
     due = incident.next_step_at
@@ -395,14 +383,14 @@ def advance(
     session.refresh(incident)
     if claimed != 1:
         return False
-    take_stage(session, now, incident, policy, admin_phones)
+    take_stage(session, now, incident, policy, config)
     return True
 
 
 # --- acknowledged but not resolved --------------------------------------------------------------
 
 
-def handle_one_ack_check(session: Session, now: datetime, settings: Any) -> bool:
+def handle_one_ack_check(session: Session, now: datetime, config: DomainConfig) -> bool:
     """An acknowledgement unresolved for 2 h reminds its holder; 30 min later, re-escalate."""
     query = (
         select(Incident)
@@ -479,7 +467,7 @@ def acknowledged_phone(session: Session, incident: Incident) -> str | None:
 # --- failover -----------------------------------------------------------------------------------
 
 
-def handle_one_failed_alert(session: Session, now: datetime, settings: Any) -> bool:
+def handle_one_failed_alert(session: Session, now: datetime, config: DomainConfig) -> bool:
     """An alert whose sending failed for good (at dispatch) goes out by the next channel."""
     query = (
         select(OutboundMessage)
@@ -499,12 +487,12 @@ def handle_one_failed_alert(session: Session, now: datetime, settings: Any) -> b
     message = session.scalar(query)
     if message is None:
         return False
-    fail_over(session, now, message, settings)
+    fail_over(session, now, message, config)
     return True
 
 
 def fail_over(
-    session: Session, now: datetime, message: OutboundMessage, settings: Any = None
+    session: Session, now: datetime, message: OutboundMessage, config: DomainConfig
 ) -> OutboundMessage | None:
     """Send a failed alert to the same person by her next channel, at once (the step timer is
     untouched). With no channel left, flag her for the administrators. Runs once per message:
@@ -519,10 +507,11 @@ def fail_over(
     person = session.get(Person, message.person_id) if message.person_id else None
     batch = _batch(session, message)
     used = {m.channel for m in batch}
-    options = [c for c in after(message.channel, usable_channels(settings)) if c not in used]
+    usable = {channel for channel in CHANNELS if config.usable(channel)}
+    options = [c for c in after(message.channel, usable) if c not in used]
     if not options:
         if all(_failed(m) or m.id == message.id for m in batch):
-            flag_unreachable(session, now, incident, person, message.to_phone, settings)
+            flag_unreachable(session, now, incident, person, message.to_phone, config)
         return None
     return _requeue(session, now, incident, message, person, options[0])
 
@@ -590,7 +579,7 @@ def flag_unreachable(
     incident: Incident,
     person: Person | None,
     phone: str,
-    settings: Any,
+    config: DomainConfig,
 ) -> None:
     """Every channel to this responder failed: mark her and tell the administrators."""
     if person is not None and person.unreachable_since is None:
@@ -598,7 +587,7 @@ def flag_unreachable(
     record(session, now, "responder_unreachable", person=person, incident=incident, phone=phone)
     log.error("responder %s unreachable on every channel (incident %s)", phone, incident.id)
     name = person.name if person else phone
-    for admin in settings_admins(settings):
+    for admin in config.admin_phones:
         if admin == phone:
             continue
         body = render(

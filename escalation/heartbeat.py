@@ -15,11 +15,11 @@ alarm per outage and one all-clear however many processes notice.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from escalation.base.config import DomainConfig
 from escalation.base.messages import render
 from escalation.base.models import PRIORITY_CRITICAL, Heartbeat
 from escalation.base.schedule import day_and_time
@@ -37,7 +37,7 @@ def _last(session: Session) -> datetime | None:
     return session.scalar(select(Heartbeat.last_tick_at).where(Heartbeat.id == 1))
 
 
-def notice_silence(session: Session, now: datetime, settings: Any) -> bool:
+def notice_silence(session: Session, now: datetime, config: DomainConfig) -> bool:
     """From /health: text the administrators once if the scheduler has been silent too long.
     Cheap when all is well: one primary-key read."""
     last = _last(session)
@@ -50,12 +50,12 @@ def notice_silence(session: Session, now: datetime, settings: Any) -> bool:
     ).rowcount
     if claimed != 1:
         return False
-    _tell_admins(session, now, settings, "scheduler_silent", last)
+    _tell_admins(session, now, config, "scheduler_silent", last)
     record(session, now, "scheduler_silent", last_tick=last.isoformat())
     return True
 
 
-def handle_one_resume(session: Session, now: datetime, settings: Any) -> bool:
+def handle_one_resume(session: Session, now: datetime, config: DomainConfig) -> bool:
     """The first step of a tick: after a silence, the administrators hear ticks are back."""
     row = session.execute(
         select(Heartbeat.last_tick_at, Heartbeat.silence_alerted_at).where(Heartbeat.id == 1)
@@ -83,22 +83,22 @@ def handle_one_resume(session: Session, now: datetime, settings: Any) -> bool:
     if claimed != 1:
         return False
     late = late_pings_due(session, now)
-    _tell_admins(session, now, settings, "scheduler_resumed", last, late=late)
+    _tell_admins(session, now, config, "scheduler_resumed", last, late=late)
     record(session, now, "scheduler_resumed", last_tick=last.isoformat(), late_pings=late)
     return True
 
 
 def _tell_admins(
-    session: Session, now: datetime, settings: Any, template: str, last, **fields: object
+    session: Session, now: datetime, config: DomainConfig, template: str, last, **fields: object
 ) -> None:
-    zone = getattr(settings, "default_timezone", "America/Monterrey")
+    zone = config.default_timezone
     body = render(
         template,
-        getattr(settings, "default_language", "es"),
+        config.default_language,
         since=day_and_time(last, zone),
         at=day_and_time(now, zone),
         minutes=int((now - last).total_seconds() // 60),
         **fields,
     )
-    for phone in getattr(settings, "admin_phones", ()):
+    for phone in config.admin_phones:
         queue(session, now, kind=ADMIN_ALERT, body=body, phone=phone, priority=PRIORITY_CRITICAL)

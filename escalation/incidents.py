@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from escalation.base.config import DomainConfig
 from escalation.base.kinds import KINDS, RESPONDER
 from escalation.base.messages import render
 from escalation.base.models import (
@@ -56,7 +57,7 @@ def open_incident(
     intern: Person,
     kind: str,
     *,
-    admin_phones: tuple[str, ...] = (),
+    config: DomainConfig,
     message_id: int | None = None,
     detail: dict | None = None,
 ) -> tuple[Incident, bool]:
@@ -67,7 +68,7 @@ def open_incident(
     """
     existing = open_incident_of(session, intern, kind)
     if existing is not None:
-        _rejoin(session, now, existing, intern, admin_phones, message_id)
+        _rejoin(session, now, existing, intern, config, message_id)
         return existing, False
     incident = Incident(
         code=_free_code(session),
@@ -84,10 +85,10 @@ def open_incident(
         existing = open_incident_of(session, intern, kind)
         if existing is None:
             raise
-        _rejoin(session, now, existing, intern, admin_phones, message_id)
+        _rejoin(session, now, existing, intern, config, message_id)
         return existing, False
     record(session, now, "incident_opened", person=intern, incident=incident, message_id=message_id)
-    start(session, now, incident, tuple(admin_phones))
+    start(session, now, incident, config)
     return incident, True
 
 
@@ -99,7 +100,7 @@ def open_incident_of(session: Session, intern: Person, kind: str) -> Incident | 
     )
 
 
-def _rejoin(session, now, incident, intern, admin_phones, message_id) -> None:
+def _rejoin(session, now, incident, intern, config, message_id) -> None:
     record(
         session, now, "incident_repeated", person=intern, incident=incident, message_id=message_id
     )
@@ -110,7 +111,7 @@ def _rejoin(session, now, incident, intern, admin_phones, message_id) -> None:
         .limit(1)
     )
     if incident.acknowledged_at is None and (last is None or now - last >= REALERT_AFTER):
-        realert_step_one(session, now, incident, tuple(admin_phones))
+        realert_step_one(session, now, incident, config)
 
 
 def _free_code(session: Session) -> str:

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from escalation.base.config import DomainConfig
 from escalation.base.messages import render
 from escalation.base.models import COORDINATOR, NURSE, Person
 from escalation.base.schedule import SCHEDULE_NOW, day_and_time
@@ -37,7 +38,7 @@ def opt_out(
     person: Person,
     *,
     via: str,
-    admin_phones: tuple[str, ...] = (),
+    config: DomainConfig,
     message_id: int | None = None,
 ) -> bool:
     """Mark her opted out, once (conditional UPDATE): returns False if she already was."""
@@ -55,7 +56,7 @@ def opt_out(
         record_many(session, close_open_questions(session, now, [person.id], reason="opted_out"))
     record(session, now, "opted_out", person=person, message_id=message_id, via=via)
     log.info("person %s opted out (%s)", person.id, via)
-    _notify(session, now, person, via, admin_phones)
+    _notify(session, now, person, via, config.admin_phones)
     return True
 
 

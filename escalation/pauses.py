@@ -9,11 +9,11 @@ notice (the day before, at her check-in time), then the end of the pause itself 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from escalation.base.config import DomainConfig
 from escalation.base.db import first_due
 from escalation.base.messages import render
 from escalation.base.models import CheckIn, Person
@@ -69,7 +69,7 @@ def _cancel_pending(session: Session, now: datetime, intern: Person) -> None:
                local_date=checkin.local_date.isoformat())  # fmt: skip
 
 
-def handle_one_pause_notice(session: Session, now: datetime, settings: Any) -> bool:
+def handle_one_pause_notice(session: Session, now: datetime, config: DomainConfig) -> bool:
     person_id = first_due(session, Person.pause_notice_at, now)
     if person_id is None:
         return False

@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, func, insert, inspect, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from escalation.base.config import DomainConfig
 from escalation.base.db import skip_locked
 from escalation.base.messages import render
 from escalation.base.models import WHATSAPP, CheckIn, InboundMessage, Person
@@ -117,7 +118,7 @@ def minutes(intern: Person) -> tuple[int, int]:
 
 
 def handle_some_due_pings(
-    session: Session, now: datetime, settings: Any, limit: int = PING_BATCH
+    session: Session, now: datetime, config: DomainConfig, limit: int = PING_BATCH
 ) -> int:
     """Up to `limit` interns whose next ping is due, in one transaction; returns how many.
 
@@ -134,7 +135,7 @@ def handle_some_due_pings(
             events.append(event_row(now, "checkin_unscheduled", person_id=intern.id, due=_iso(due)))
         else:
             pings.append((intern, due, local_day(due, intern.timezone)))
-    events += ping_all(session, now, pings, settings)
+    events += ping_all(session, now, pings, config)
     record_many(session, events)
     return len(interns)
 
@@ -214,7 +215,9 @@ def _claim_next(session: Session, moves: list[tuple]) -> list[tuple]:
     return claimed
 
 
-def ping_all(session: Session, now: datetime, pings: list[tuple], settings: Any) -> list[dict]:
+def ping_all(
+    session: Session, now: datetime, pings: list[tuple], config: DomainConfig
+) -> list[dict]:
     """For each (intern, due, day): create the day's check-in and queue its ping, or say why
     not. Check-ins and messages are inserted in bulk; the events are returned to the caller.
     A ping also closes any question still open from before, so her answer is read as this
@@ -222,7 +225,7 @@ def ping_all(session: Session, now: datetime, pings: list[tuple], settings: Any)
     events, open_ = _skip_gone(now, pings)
     if not open_:
         return events
-    checkins, messages, more = _new_pings(session, now, open_, settings)
+    checkins, messages, more = _new_pings(session, now, open_, config)
     # Should an answer create one of these rows at this very moment, the unique constraint
     # fails this transaction; the claims roll back with it and the tick redoes them one by one.
     if checkins:
@@ -232,11 +235,11 @@ def ping_all(session: Session, now: datetime, pings: list[tuple], settings: Any)
     return events + more + close_open_questions(session, now, pinged, reason="new_checkin")
 
 
-def _new_pings(session: Session, now: datetime, pings: list[tuple], settings: Any) -> tuple:
+def _new_pings(session: Session, now: datetime, pings: list[tuple], config: DomainConfig) -> tuple:
     """(check-in rows, outbox rows, events) for pings whose day has no check-in yet; a day
     that has one gets only its `checkin_ping_not_needed` event."""
     existing = existing_checkins(session, pings)
-    forms = _whatsapp_forms(session, now, [i for i, _, _ in pings], settings)
+    forms = _whatsapp_forms(session, now, [i for i, _, _ in pings], config)
     checkins, messages, events = [], [], []
     for intern, due, day in pings:
         found = existing.get((intern.id, day))
@@ -245,7 +248,7 @@ def _new_pings(session: Session, now: datetime, pings: list[tuple], settings: An
             continue
         checkin = _checkin_row(now, intern, due, day)
         checkins.append(checkin)
-        message, event = _ping_message(now, intern, checkin, forms.get(intern.id), settings)
+        message, event = _ping_message(now, intern, checkin, forms.get(intern.id), config)
         messages.append(message)
         events.append(event)
     return checkins, messages, events
@@ -320,7 +323,7 @@ def _already_there(now: datetime, intern: Person, checkin: CheckIn, due: datetim
                      local_date=checkin.local_date.isoformat())  # fmt: skip
 
 
-def _ping_message(now, intern: Person, checkin: dict, how: str | None, settings: Any):
+def _ping_message(now, intern: Person, checkin: dict, how: str | None, config: DomainConfig):
     """The ping's outbox row and its `checkin_sent` event."""
     late = now - checkin["due_at"] > LATE_AFTER
     body = render(
@@ -333,7 +336,7 @@ def _ping_message(now, intern: Person, checkin: dict, how: str | None, settings:
     template = {}
     if how == "template":
         template = {
-            "content_sid": settings.twilio_whatsapp_checkin_content_sid,
+            "content_sid": config.whatsapp_checkin_template,
             "content_variables": json.dumps({"1": intern.first_name}),
         }
     message = message_row(now, kind=PING, body=body, person=intern, **template)
@@ -346,7 +349,7 @@ def _ping_message(now, intern: Person, checkin: dict, how: str | None, settings:
 # --- How a WhatsApp ping goes ----------------------------------------------------------------
 
 
-def _whatsapp_forms(session, now, interns: list[Person], settings: Any) -> dict[int, str]:
+def _whatsapp_forms(session, now, interns: list[Person], config: DomainConfig) -> dict[int, str]:
     """How each WhatsApp intern's ping goes: inside the 24-hour session (she wrote to us on
     WhatsApp in the last 24 h) as free text; outside it as the approved template when one is
     configured, else as free text (which WhatsApp may refuse with 63016: then SMS, see
@@ -355,7 +358,7 @@ def _whatsapp_forms(session, now, interns: list[Person], settings: Any) -> dict[
     if not phones:
         return {}
     last = _last_whatsapp(session, list(phones))
-    template = bool(getattr(settings, "twilio_whatsapp_checkin_content_sid", ""))
+    template = bool(config.whatsapp_checkin_template)
     forms = {}
     for phone, intern_id in phones.items():
         if last.get(phone) is not None and now - last[phone] < WHATSAPP_SESSION:

@@ -8,11 +8,11 @@ saying where she was going and when she left. Both are indexed due work, cleared
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from escalation.base.config import DomainConfig
 from escalation.base.db import first_due
 from escalation.base.messages import render
 from escalation.base.models import TRIP_OVERDUE, Person, Trip
@@ -95,7 +95,7 @@ def _resolve_overdue(session: Session, now: datetime, intern: Person, how: str) 
         resolve(session, now, incident, intern, how)
 
 
-def handle_one_trip_ask(session: Session, now: datetime, settings: Any) -> bool:
+def handle_one_trip_ask(session: Session, now: datetime, config: DomainConfig) -> bool:
     trip_id = first_due(session, Trip.ask_at, now)
     if trip_id is None:
         return False
@@ -121,7 +121,7 @@ def handle_one_trip_ask(session: Session, now: datetime, settings: Any) -> bool:
     return True
 
 
-def handle_one_trip_overdue(session: Session, now: datetime, settings: Any) -> bool:
+def handle_one_trip_overdue(session: Session, now: datetime, config: DomainConfig) -> bool:
     trip_id = first_due(session, Trip.overdue_at, now)
     if trip_id is None:
         return False
@@ -140,7 +140,7 @@ def handle_one_trip_overdue(session: Session, now: datetime, settings: Any) -> b
         now,
         intern,
         TRIP_OVERDUE,
-        admin_phones=tuple(getattr(settings, "admin_phones", ())),
+        config=config,
         detail={
             "left": hhmm(trip.started_at, intern.timezone),
             "destination": trip.destination or "destino sin indicar",

@@ -11,11 +11,11 @@ in events on the intern's own timeline, never in a responder's alert.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from escalation.base.config import DomainConfig
 from escalation.base.db import first_due
 from escalation.base.messages import render
 from escalation.base.models import (
@@ -165,7 +165,12 @@ def _expire(session: Session, now: datetime, question: Question, *, reason: str)
 
 
 def answer(
-    session: Session, now: datetime, intern: Person, question: Question, value: int, admin_phones=()
+    session: Session,
+    now: datetime,
+    intern: Person,
+    question: Question,
+    value: int,
+    config: DomainConfig,
 ) -> str:
     """Record `value` for `question` and return what we say next (the next question, or thanks)."""
     question.answer = value
@@ -173,21 +178,21 @@ def answer(
     question.expires_at = None
     record(session, now, "question_answered", person=intern, question=question.kind, answer=value)
     follow = _FOLLOW_UP[question.kind]
-    return follow(session, now, intern, question, tuple(admin_phones))
+    return follow(session, now, intern, question, config)
 
 
-def _after_mood(session, now, intern, question, admin_phones) -> str:
+def _after_mood(session, now, intern, question, config) -> str:
     if low_mood(session, intern, now):
         record(session, now, "mood_low", person=intern)
         return ask(session, now, intern, CALL_OFFER)[1]
     return render("mh_mood_thanks", intern.language, name=intern.first_name)
 
 
-def _after_phq2_1(session, now, intern, question, admin_phones) -> str:
+def _after_phq2_1(session, now, intern, question, config) -> str:
     return ask(session, now, intern, PHQ2_2)[1]
 
 
-def _after_phq2_2(session, now, intern, question, admin_phones) -> str:
+def _after_phq2_2(session, now, intern, question, config) -> str:
     first = session.scalar(
         select(Question.answer).where(
             Question.intern_id == intern.id,
@@ -204,16 +209,16 @@ def _after_phq2_2(session, now, intern, question, admin_phones) -> str:
     return render("mh_phq_thanks", intern.language, name=intern.first_name)
 
 
-def _after_phq9_9(session, now, intern, question, admin_phones) -> str:
+def _after_phq9_9(session, now, intern, question, config) -> str:
     if question.answer > 0:
-        open_incident(session, now, intern, SELF_HARM, admin_phones=admin_phones)
+        open_incident(session, now, intern, SELF_HARM, config=config)
         return render("mh_crisis_line", intern.language, name=intern.first_name)
     return ask(session, now, intern, CALL_OFFER)[1]
 
 
-def _after_call_offer(session, now, intern, question, admin_phones) -> str:
+def _after_call_offer(session, now, intern, question, config) -> str:
     if question.answer == 1:
-        open_incident(session, now, intern, SUPPORT, admin_phones=admin_phones)
+        open_incident(session, now, intern, SUPPORT, config=config)
         return render("mh_call_yes", intern.language, name=intern.first_name)
     return render("mh_call_no", intern.language, name=intern.first_name)
 
@@ -336,7 +341,7 @@ def next_phq(intern: Person, university: University | None, after: datetime) -> 
     return ping_instant(day + timedelta(days=7), at, intern.timezone)
 
 
-def handle_one_due_phq(session: Session, now: datetime, settings: Any) -> bool:
+def handle_one_due_phq(session: Session, now: datetime, config: DomainConfig) -> bool:
     """Send one due weekly PHQ-2 (its first question); claimed by moving next_phq_at on."""
     intern_id = first_due(session, Person.next_phq_at, now)
     if intern_id is None:
@@ -377,7 +382,7 @@ def _paused(intern: Person, now: datetime) -> bool:
     return intern.paused_until is not None and local_day(now, intern.timezone) < intern.paused_until
 
 
-def handle_one_expired_question(session: Session, now: datetime, settings: Any) -> bool:
+def handle_one_expired_question(session: Session, now: datetime, config: DomainConfig) -> bool:
     question_id = first_due(session, Question.expires_at, now)
     if question_id is None:
         return False

@@ -3,6 +3,7 @@ queued for it, and act as Twilio's voice webhooks (signed) and as the wall clock
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -17,10 +18,15 @@ def person(session, phone: str) -> Person:
     return session.scalar(select(Person).where(Person.phone == phone))
 
 
-def open_for(faro, phone: str, kind: str, now: datetime, **kwargs) -> Incident:
-    """Open an incident for the intern with `phone` at `now`, as the check-in deadline would."""
+def open_for(
+    faro, phone: str, kind: str, now: datetime, *, admin_phones: tuple[str, ...] = (), **kwargs
+) -> Incident:
+    """Open an incident for the intern with `phone` at `now`, as the check-in deadline would
+    (with these administrators' phones at the end of its chain)."""
+    config = replace(faro.settings.domain, admin_phones=admin_phones)
     with transaction(faro.sessions) as session:
-        incident, opened = open_incident(session, now, person(session, phone), kind, **kwargs)
+        intern = person(session, phone)
+        incident, opened = open_incident(session, now, intern, kind, config=config, **kwargs)
         assert opened
         return incident
 

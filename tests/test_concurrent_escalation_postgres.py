@@ -17,6 +17,7 @@ from sqlalchemy import insert, select
 
 from bot.config import load_settings
 from bot.runtime import Faro
+from escalation.base.config import NO_CONFIG
 from escalation.base.db import transaction
 from escalation.base.models import (
     COORDINATOR,
@@ -69,7 +70,7 @@ def roster_and_incidents(faro: Faro) -> None:
         interns = session.scalars(select(Person).where(Person.role == INTERN)).all()
         for n, intern in enumerate(interns):
             kind = EMERGENCY if n % 2 else MISSED_CHECKIN
-            open_incident(session, T0, intern, kind)
+            open_incident(session, T0, intern, kind, config=NO_CONFIG)
 
 
 def scheduler(url: str, barrier: threading.Barrier, errors: list) -> RecordingTransport:

@@ -76,8 +76,8 @@ def test_each_outage_gets_its_own_alarm(faro, transport):
     with_admin(faro)
     tick(faro, "2026-11-24T03:00:00-06:00")
     with transaction(faro.sessions) as session:
-        assert notice_silence(session, at("2026-11-24T03:20:00-06:00"), faro.settings)
-        assert not notice_silence(session, at("2026-11-24T03:25:00-06:00"), faro.settings)
+        assert notice_silence(session, at("2026-11-24T03:20:00-06:00"), faro.settings.domain)
+        assert not notice_silence(session, at("2026-11-24T03:25:00-06:00"), faro.settings.domain)
     tick(faro, "2026-11-24T03:30:00-06:00")
     tick(faro, "2026-11-24T04:00:00-06:00")  # a second outage, unnoticed, 30 minutes
     faro.dispatch(at("2026-11-24T04:00:00-06:00"))
@@ -143,7 +143,7 @@ def test_an_outage_health_noticed_is_closed_with_the_late_count(faro, people, tr
     with_admin(faro)
     tick(faro, "2026-11-24T07:00:00-06:00")
     with transaction(faro.sessions) as session:
-        assert notice_silence(session, at("2026-11-24T07:20:00-06:00"), faro.settings)
+        assert notice_silence(session, at("2026-11-24T07:20:00-06:00"), faro.settings.domain)
     tick(faro, "2026-11-24T08:30:00-06:00")
     alarm, resumed = sms_to(transport, ADMIN)
     assert resumed.startswith("FARO ADMIN: el programador volvio a correr 24/11 08:30")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.conversation import interpret as i
 from bot.conversation import responder_replies, strangers
+from escalation.base.config import NO_CONFIG, DomainConfig
 from escalation.base.db import transaction
 from escalation.base.messages import render
 from escalation.base.models import UNCLEAR, InboundMessage, Incident, Person, Question
@@ -55,7 +56,7 @@ def receive(
     sid: str,
     from_address: str,
     body: str | None,
-    admin_phones: tuple[str, ...] = (),
+    config: DomainConfig = NO_CONFIG,
     wake: Callable[[bool], object] | None = None,
 ) -> Received:
     """Store, then act on, one inbound text; `wake` (the edge's dispatcher nudge) is called
@@ -65,7 +66,7 @@ def receive(
         with transaction(sessions) as session:
             if wake is not None:
                 wake_on_commit(session, wake)
-            claimed, reply = process(session, now, message_id, admin_phones=admin_phones)
+            claimed, reply = process(session, now, message_id, config=config)
     except Exception:
         # The message is stored; the tick processes it again and answers through the outbox.
         log.exception("processing inbound message %s failed; the tick will retry it", message_id)
@@ -109,7 +110,7 @@ def store(
 
 
 def process(
-    session: Session, now: datetime, message_id: int, *, admin_phones: tuple[str, ...] = ()
+    session: Session, now: datetime, message_id: int, *, config: DomainConfig = NO_CONFIG
 ) -> tuple[bool, str | None]:
     """Claim and act on one stored message: (False, None) if it was processed before, else
     (True, the reply or None when silence is the answer)."""
@@ -127,12 +128,12 @@ def process(
         else None
     )
     person = found if found is not None and found.active else None
-    admin = message.phone is not None and message.phone in admin_phones
+    admin = message.phone is not None and message.phone in config.admin_phones
     if person is not None or admin:
-        talk = Conversation(session, now, person, message, admin_phones)
+        talk = Conversation(session, now, person, message, config)
         reply, intent = talk.answer(), talk.intent
     else:
-        reply, intent = strangers.answer(session, now, message, found, admin_phones)
+        reply, intent = strangers.answer(session, now, message, found, config)
     # Set last, together: written in one UPDATE at commit rather than one per autoflush.
     message.person_id = person.id if person is not None else None
     message.intent, message.reply = intent, reply
@@ -155,12 +156,12 @@ class Conversation:
         now: datetime,
         person: Person | None,
         message: InboundMessage,
-        admin_phones: tuple[str, ...],
+        config: DomainConfig,
     ):
         self.session, self.now, self.person, self.message = session, now, person, message
-        self.admin_phones = tuple(admin_phones)
+        self.config = config
         self.phone = message.phone
-        self.is_admin = message.phone in self.admin_phones
+        self.is_admin = message.phone in config.admin_phones
         self.language = person.language if person else "es"
         self.intent: str | None = None  # what the text meant, once answered
 
@@ -229,7 +230,7 @@ class Conversation:
             self.now,
             self.person,
             kind,
-            admin_phones=self.admin_phones,
+            config=self.config,
             message_id=self.message.id,
             detail=detail or None,
         )
@@ -242,14 +243,14 @@ class Conversation:
         incident = self.open(kind)
         if any(r.person is not None for r in alerted(self.session, incident)):
             return self.say(template, **context)
-        return self.say("no_team", kind=kind, admins=bool(self.admin_phones))
+        return self.say("no_team", kind=kind, admins=bool(self.config.admin_phones))
 
 
 def reply_later(
-    session: Session, now: datetime, message_id: int, admin_phones: tuple[str, ...] = ()
+    session: Session, now: datetime, message_id: int, config: DomainConfig = NO_CONFIG
 ) -> bool:
     """For the tick: process a message whose first processing failed; reply via the outbox."""
-    claimed, reply = process(session, now, message_id, admin_phones=admin_phones)
+    claimed, reply = process(session, now, message_id, config=config)
     if not claimed:
         return False
     message = session.get(InboundMessage, message_id)

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 
 def on_opt_out(talk: Conversation, intent: i.Intent) -> str:
-    opt_out(talk.session, talk.now, talk.person, via=BY_TEXT, admin_phones=talk.admin_phones,
+    opt_out(talk.session, talk.now, talk.person, via=BY_TEXT, config=talk.config,
             message_id=talk.message.id)  # fmt: skip
     return talk.say("opted_out")
 

@@ -40,7 +40,7 @@ def handle_one_unprocessed_inbound(session: Session, now: datetime, config: Any)
     if message_id is None:
         return False
     log.warning("processing inbound message %s again after a failure", message_id)
-    reply_later(session, now, message_id, config.admin_phones)
+    reply_later(session, now, message_id, config)
     return True
 
 

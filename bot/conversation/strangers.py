@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.conversation import interpret as i
+from escalation.base.config import DomainConfig
 from escalation.base.messages import render
 from escalation.base.models import PRIORITY_CRITICAL, InboundMessage, Person
 from escalation.base.schedule import hhmm
@@ -29,7 +30,6 @@ ADMINS_EVERY = timedelta(minutes=10)
 UNKNOWN_SENDER = "unknown_sender"
 UNKNOWN_SOS = "unknown_sos"  # administrators texted
 UNKNOWN_SOS_AGAIN = "unknown_sos_again"  # within ten minutes of the last one: answered only
-ZONE = "America/Monterrey"  # for the time in the administrators' text, when nobody is known
 
 
 def answer(
@@ -37,13 +37,13 @@ def answer(
     now: datetime,
     message: InboundMessage,
     person: Person | None,
-    admin_phones: tuple[str, ...],
+    config: DomainConfig,
 ) -> tuple[str | None, str]:
     """(reply, intent) for a text from an unknown number or an inactive person."""
     log.warning("text from unknown or inactive number %s (message %s)",
                 message.from_address, message.id)  # fmt: skip
     if i.interpret(message.body).kind == i.EMERGENCY:
-        return _emergency(session, now, message, person, admin_phones)
+        return _emergency(session, now, message, person, config)
     record(session, now, "unknown_sender", message_id=message.id,
            phone=message.phone or message.from_address)  # fmt: skip
     if message.phone is None or _earlier(session, now, message, None, NEUTRAL_REPLY_EVERY):
@@ -51,7 +51,7 @@ def answer(
     return render("unknown_sender", person.language if person else "es"), UNKNOWN_SENDER
 
 
-def _emergency(session, now, message, person, admin_phones) -> tuple[str, str]:
+def _emergency(session, now, message, person, config) -> tuple[str, str]:
     told = _earlier(session, now, message, UNKNOWN_SOS, ADMINS_EVERY)
     phone = message.phone or message.from_address
     record(session, now, "unknown_emergency", person=person, message_id=message.id,
@@ -63,10 +63,10 @@ def _emergency(session, now, message, person, admin_phones) -> tuple[str, str]:
             "es",
             phone=phone,
             name=person.name if person else None,
-            at=hhmm(now, person.timezone if person else ZONE),
+            at=hhmm(now, person.timezone if person else config.default_timezone),
             words=" ".join(message.body.split()),
         )
-        for admin in admin_phones:
+        for admin in config.admin_phones:
             queue(session, now, kind="unknown_emergency", body=body, phone=admin,
                   priority=PRIORITY_CRITICAL)  # fmt: skip
     reply = render("unknown_emergency", person.language if person else "es")

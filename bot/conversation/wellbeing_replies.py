@@ -30,7 +30,7 @@ def on_answer(talk: Conversation, intent: i.Intent) -> str:
     if question is None:  # the interpreter only answers with a question open
         return talk.on_unknown(intent)
     return wellbeing.answer(
-        talk.session, talk.now, talk.person, question, intent.value, talk.admin_phones
+        talk.session, talk.now, talk.person, question, intent.value, talk.config
     )
 
 

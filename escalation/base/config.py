@@ -26,3 +26,6 @@ class DomainConfig:
         """Whether Faro can send on `channel` (one that needs a sender only once it has one)."""
         entry = CHANNELS.get(channel)
         return entry is not None and (not entry.needs_sender or channel in self.senders)
+
+
+NO_CONFIG = DomainConfig()  # no administrators, no WhatsApp: what a bare call gets

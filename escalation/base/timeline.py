@@ -86,7 +86,6 @@ def _leaves_now(session: Session, priorities: list[int]) -> None:
     session.info.setdefault(_LEAVING, []).extend(priorities)
 
 
-
 def wake_on_commit(session: Session, wake: Callable[[bool], object]) -> None:
     """Once this session's transaction commits, call `wake(urgent)` if it queued messages that
     leave at once (`urgent`: a critical alert among them). The edge registers its dispatcher's
