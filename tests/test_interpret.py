@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.conversation import emergency
 from bot.conversation import interpret as i
+from bot.conversation import vocabulary as v
 from bot.conversation.interpret import (
     Context,
     Intent,
@@ -23,6 +25,7 @@ from bot.conversation.interpret import (
     interpret,
     normalize,
 )
+from bot.conversation.words import squeeze
 
 TODAY = date(2026, 11, 20)
 ANA = Context(duress_word="tranquila", today=TODAY)
@@ -725,7 +728,7 @@ def test_normalize(text, expected):
 
 
 def test_vocabulary_words_stay_distinct_when_repeated_letters_are_squeezed():
-    squeezed = [i._squeeze(w) for w in i.VOCABULARY]
+    squeezed = [squeeze(w) for w in v.VOCABULARY]
     assert len(squeezed) == len(set(squeezed))
 
 
@@ -745,9 +748,9 @@ def test_a_duress_word_made_of_vocabulary_is_flagged_for_the_caller():
 
 
 def test_no_question_scale_uses_the_emergency_key():
-    assert i.MENU_DIGITS[i.EMERGENCY_DIGIT] == i.EMERGENCY
-    assert all(int(i.EMERGENCY_DIGIT) not in scale for scale in i.QUESTION_RANGES.values())
-    assert "3" not in i.MENU_DIGITS
+    assert v.MENU_DIGITS[v.EMERGENCY_DIGIT] == i.EMERGENCY
+    assert all(int(v.EMERGENCY_DIGIT) not in scale for scale in i.QUESTION_RANGES.values())
+    assert "3" not in v.MENU_DIGITS
 
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "sms"
@@ -774,15 +777,15 @@ def test_a_real_word_near_an_emergency_word_raises_no_alarm(text):
 def test_every_real_word_kept_from_the_typo_rule_is_a_near_miss():
     # Each entry of NOT_EMERGENCY_TYPOS would alert without it: one typo, as typed or as it
     # sounds, or the same keys, from an emergency word of five letters or more.
-    near = i._is_emergency_word.__wrapped__
-    kept = i._NOT_TYPOS
+    near = emergency.is_emergency_word.__wrapped__
+    kept = emergency._NOT_TYPOS
     try:
-        i._NOT_TYPOS = frozenset()
-        far = [w for w in i.NOT_EMERGENCY_TYPOS if not near(w)]
+        emergency._NOT_TYPOS = frozenset()
+        far = [w for w in v.NOT_EMERGENCY_TYPOS if not near(w)]
     finally:
-        i._NOT_TYPOS = kept
+        emergency._NOT_TYPOS = kept
     assert far == []
-    assert not any(w in i.EMERGENCY_WORDS for w in i.NOT_EMERGENCY_TYPOS)
+    assert not any(w in v.EMERGENCY_WORDS for w in v.NOT_EMERGENCY_TYPOS)
 
 
 @pytest.mark.parametrize(
@@ -802,8 +805,8 @@ def test_every_real_word_kept_from_the_typo_rule_is_a_near_miss():
     ],
 )
 def test_one_edit(a, b, expected):
-    assert i._one_edit(a, b) is expected
-    assert i._one_edit(b, a) is expected
+    assert emergency.one_edit(a, b) is expected
+    assert emergency.one_edit(b, a) is expected
 
 
 def test_opt_out_words_count_only_as_the_whole_message():

@@ -1,7 +1,7 @@
 """Words of self-harm: realistic texts that must start the self-harm path, and texts that must not.
 
 Same style as test_interpret.py: one row per message, compared with the whole `Intent`. The
-patterns themselves are module-level data in bot/conversation/interpret.py (SELF_HARM_PHRASES,
+patterns themselves are module-level data in bot/conversation/vocabulary.py (SELF_HARM_PHRASES,
 SELF_HARM_WORDS, NOT_SELF_HARM); the tests below also check that every pattern is exercised
 by a row here, and that the counts in bot/conversation/vocabulary.md are the real ones.
 """
@@ -15,7 +15,11 @@ from pathlib import Path
 import pytest
 
 from bot.conversation import interpret as i
+from bot.conversation import vocabulary as v
 from bot.conversation.interpret import Context, Intent, interpret
+from bot.conversation.phrases import matches
+from bot.conversation.self_harm import FIGURE_PATTERNS, PHRASE_PATTERNS, WORD_PATTERNS
+from bot.conversation.words import Words, sound
 from tests.test_interpret import ALL_ROWS
 
 ANA = Context(duress_word="tranquila")
@@ -230,9 +234,8 @@ def test_the_tables_are_as_large_as_the_issue_asks():
 
 
 def _patterns_matching(text: str, patterns, gap: int) -> set[int]:
-    words = i._Words.of(text)
-    keys = tuple(i._sound(t) for t in words.raw)
-    return {n for n, slots in enumerate(patterns) if any(i._matches(keys, words, (slots,), gap))}
+    words = Words.of(text)
+    return {n for n, slots in enumerate(patterns) if any(matches(words, (slots,), gap))}
 
 
 def _unused(specs, patterns, rows, gap: int) -> list[str]:
@@ -241,12 +244,12 @@ def _unused(specs, patterns, rows, gap: int) -> list[str]:
 
 
 def test_every_self_harm_pattern_has_a_row():
-    assert _unused(i.SELF_HARM_PHRASES, i._SELF_HARM_PHRASES, SELF_HARM, i.SELF_HARM_GAP) == []
-    assert _unused(i.SELF_HARM_WORDS, i._SELF_HARM_WORDS, SELF_HARM, i.SELF_HARM_GAP) == []
+    assert _unused(v.SELF_HARM_PHRASES, PHRASE_PATTERNS, SELF_HARM, v.SELF_HARM_GAP) == []
+    assert _unused(v.SELF_HARM_WORDS, WORD_PATTERNS, SELF_HARM, v.SELF_HARM_GAP) == []
 
 
 def test_every_figure_of_speech_saves_a_row():
-    assert _unused(i.NOT_SELF_HARM, i._NOT_SELF_HARM, NOT_SELF_HARM, 0) == []
+    assert _unused(v.NOT_SELF_HARM, FIGURE_PATTERNS, NOT_SELF_HARM, 0) == []
 
 
 @pytest.mark.parametrize(
@@ -264,7 +267,7 @@ def test_every_figure_of_speech_saves_a_row():
     ],
 )
 def test_sound(typed, sounds):
-    assert i._sound(typed) == sounds
+    assert sound(typed) == sounds
 
 
 # --- The counts in bot/conversation/vocabulary.md ----------------------------------------
@@ -275,9 +278,9 @@ VOCABULARY_MD = Path(__file__).resolve().parents[1] / "bot" / "conversation" / "
 def counts() -> dict[str, int]:
     """What the count table in vocabulary.md must say."""
     table = {
-        "SELF_HARM_PHRASES": len(i.SELF_HARM_PHRASES),
-        "SELF_HARM_WORDS": len(i.SELF_HARM_WORDS),
-        "NOT_SELF_HARM": len(i.NOT_SELF_HARM),
+        "SELF_HARM_PHRASES": len(v.SELF_HARM_PHRASES),
+        "SELF_HARM_WORDS": len(v.SELF_HARM_WORDS),
+        "NOT_SELF_HARM": len(v.NOT_SELF_HARM),
         "self-harm rows": len(SELF_HARM),
         "not-self-harm rows": len(NOT_SELF_HARM),
     }

@@ -1,7 +1,7 @@
 """Phrases of threat: realistic texts that must raise an emergency, and look-alikes that must not.
 
 Same style as test_self_harm_phrases.py: one row per message. The patterns are module-level
-data in bot/conversation/interpret.py (THREAT_PHRASES, NOT_THREAT); the tests below also check
+data in bot/conversation/vocabulary.py (THREAT_PHRASES, NOT_THREAT); the tests below also check
 that every pattern is exercised by a row here, that every look-alike saves one, and that the
 counts in bot/conversation/vocabulary.md ("Threat counts") are the real ones. People: intern
 Ana (duress word "tranquila"), buddy Beto (intern and responder), nurse Rosa (responder only).
@@ -15,7 +15,11 @@ from pathlib import Path
 import pytest
 
 from bot.conversation import interpret as i
+from bot.conversation import vocabulary as v
+from bot.conversation.emergency import LOOK_ALIKE_PATTERNS, THREAT_PATTERNS
 from bot.conversation.interpret import Context, Intent, interpret
+from bot.conversation.phrases import matches
+from bot.conversation.words import Words
 from tests.test_interpret import NOT_TYPOS, OPT_WORDS, TYPOS
 
 ANA = Context(duress_word="tranquila")
@@ -294,10 +298,8 @@ def test_the_tables_are_as_large_as_the_issue_asks():
 
 
 def _patterns_matching(text: str, patterns, gap: int) -> set[int]:
-    words = i._Words.of(text)
-    return {
-        n for n, slots in enumerate(patterns) if any(i._matches(words.keys, words, (slots,), gap))
-    }
+    words = Words.of(text)
+    return {n for n, slots in enumerate(patterns) if any(matches(words, (slots,), gap))}
 
 
 def _unused(specs, patterns, rows, gap: int) -> list[str]:
@@ -306,11 +308,11 @@ def _unused(specs, patterns, rows, gap: int) -> list[str]:
 
 
 def test_every_threat_pattern_has_a_row():
-    assert _unused(i.THREAT_PHRASES, i._THREAT_PHRASES, THREATS, i.THREAT_GAP) == []
+    assert _unused(v.THREAT_PHRASES, THREAT_PATTERNS, THREATS, v.THREAT_GAP) == []
 
 
 def test_every_look_alike_saves_a_row():
-    assert _unused(i.NOT_THREAT, i._NOT_THREAT, NOT_THREATS, 0) == []
+    assert _unused(v.NOT_THREAT, LOOK_ALIKE_PATTERNS, NOT_THREATS, 0) == []
 
 
 # --- The counts in bot/conversation/vocabulary.md ----------------------------------------
@@ -321,9 +323,9 @@ VOCABULARY_MD = Path(__file__).resolve().parents[1] / "bot" / "conversation" / "
 def counts() -> dict[str, int]:
     """What the "Threat counts" table in vocabulary.md must say."""
     return {
-        "THREAT_PHRASES": len(i.THREAT_PHRASES),
-        "NOT_THREAT": len(i.NOT_THREAT),
-        "NOT_EMERGENCY_TYPOS": len(i.NOT_EMERGENCY_TYPOS),
+        "THREAT_PHRASES": len(v.THREAT_PHRASES),
+        "NOT_THREAT": len(v.NOT_THREAT),
+        "NOT_EMERGENCY_TYPOS": len(v.NOT_EMERGENCY_TYPOS),
         "threat rows": len(THREATS),
         "not-threat rows": len(NOT_THREATS),
         "typo rows": len(TYPOS),
