@@ -138,11 +138,6 @@ def handle_some_outbound(
     return len(claimed) - len(handed_back)
 
 
-def handle_one_outbound(sessions: sessionmaker[Session], transport, **options) -> bool:
-    """Send the most urgent due message, alone. Returns whether there was one."""
-    return handle_some_outbound(sessions, transport, limit=1, **options) > 0
-
-
 def _sent(sessions, now: datetime, sent: list[tuple[int, str]], handed_back, token) -> None:
     """Record a batch's accepted messages (and hand back the ones it had no time for) in one
     transaction: until it commits, a crash means those messages go out again."""
