@@ -14,11 +14,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from escalation.base.kinds import CLOSED_BY_HER_OK  # her OK closes these (the registry)
 from escalation.base.models import (
-    MISSED_CHECKIN,
     TRIP_OVERDUE,
-    UNCLEAR,
-    UNREACHABLE,
     CheckIn,
     Incident,
     Person,
@@ -30,8 +28,6 @@ from escalation.trips import end_open_trip
 
 # An answer counts for the latest unanswered ping of these last days (yesterday's, after midnight).
 PENDING_DAYS = timedelta(days=3)
-# Answering "ok" resolves these; an emergency or duress is only ever closed by a responder.
-CLOSED_BY_INTERN_OK = (MISSED_CHECKIN, UNREACHABLE, TRIP_OVERDUE, UNCLEAR)
 
 
 def pending_checkin(session: Session, intern: Person, now: datetime) -> CheckIn | None:
@@ -90,7 +86,7 @@ def all_clear(session: Session, now: datetime, intern: Person) -> list[str]:
     intern.unreachable_since = None
     closed = []
     open_now = _closable(session, intern)
-    for kind in CLOSED_BY_INTERN_OK:
+    for kind in CLOSED_BY_HER_OK:
         incident = open_now.get(kind)
         if incident is None:
             continue
@@ -108,7 +104,7 @@ def _closable(session: Session, intern: Person) -> dict[str, Incident]:
         for incident in session.scalars(
             select(Incident).where(
                 Incident.intern_id == intern.id,
-                Incident.kind.in_(CLOSED_BY_INTERN_OK),
+                Incident.kind.in_(CLOSED_BY_HER_OK),
                 Incident.resolved_at.is_(None),
             )
         )
