@@ -218,34 +218,22 @@ def alert(
         people = recipients(session, intern, step.targets, config.admin_phones)
     now_told = {r.phone for r in people}
     told = [r for r in alerted(session, incident) if r.phone not in now_told]
-    again = number > 1 or repeat > 0
     for r in people:
         others = _names([o for o in (*told, *people) if o.phone != r.phone], r.language)
-        for channel in channels_for(r, step.channels):
-            body = alert_body(incident, intern, r.language, channel, again=again, others=others)
-            queue(
-                session,
-                now,
-                kind=ALERT,
-                body=body,
-                person=r.person,
-                phone=r.phone,
-                channel=channel,
-                incident=incident,
-                priority=priority_of(incident),
-            )
-    record(
-        session,
-        now,
-        "alerted",
-        person=intern,
-        incident=incident,
-        step=number,
-        repeat=repeat,
-        to=[r.person.id if r.person else r.phone for r in people],
-        channels=list(step.channels),
-    )
+        _queue_alerts(session, now, incident, r, step.channels, again=number > 1 or repeat > 0,
+                      others=others)  # fmt: skip
+    record(session, now, "alerted", person=intern, incident=incident, step=number,
+           repeat=repeat, to=[r.person.id if r.person else r.phone for r in people],
+           channels=list(step.channels))  # fmt: skip
     return people
+
+
+def _queue_alerts(session, now, incident, r: Recipient, channels, *, again, others) -> None:
+    for channel in channels_for(r, channels):
+        body = alert_body(incident, incident.intern, r.language, channel, again=again,
+                          others=others)  # fmt: skip
+        queue(session, now, kind=ALERT, body=body, person=r.person, phone=r.phone,
+              channel=channel, incident=incident, priority=priority_of(incident))  # fmt: skip
 
 
 def alerted_people(session: Session, incident: Incident) -> list[Person]:
