@@ -101,6 +101,7 @@ MAXIMAL: dict[str, tuple[object, ...]] = {
 CHOICES: dict[str, tuple[str, ...]] = {
     "kind": KINDS,
     "via": ("text", "carrier"),  # escalation.optout BY_TEXT, BY_CARRIER
+    "kind_name": ("viaje sin llegada", "missed check-in"),  # the longest kind_<kind> texts
 }
 MAXIMAL |= CHOICES
 
@@ -138,6 +139,7 @@ TYPICAL: dict[str, object] = {
     "admins": True,
     "kind": "emergency",
     "via": "text",
+    "kind_name": "emergencia",
 }
 
 TEMPLATES = [(language, name) for language in LANGUAGES for name in template_names("es")]

@@ -20,6 +20,7 @@ def test_every_kind_has_its_texts_in_every_language(kind):
         names = set(template_names(language))
         assert KINDS[kind].alert_template in names, (language, kind)
         assert KINDS[kind].voice_template in names, (language, kind)
+        assert KINDS[kind].name_template in names, (language, kind)
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.conversation import interpret as i
+from escalation.base.kinds import KINDS
+from escalation.base.messages import render
 from escalation.base.models import Incident
 from escalation.base.timeline import record
 from escalation.incidents import acknowledge, holder_name, resolve
@@ -53,7 +55,7 @@ def on_case_status(talk: Conversation, intent: i.Intent) -> str:
         "case_status",
         code=incident.code,
         intern=incident.intern.name,
-        kind=incident.kind,
+        kind_name=render(KINDS[incident.kind].name_template, talk.language),
         since=incident.opened_at.astimezone(zone).strftime("%H:%M"),
         holder=holder_name(talk.session, incident, talk.language) if acked else None,
         acked=acked.astimezone(zone).strftime("%H:%M") if acked else None,

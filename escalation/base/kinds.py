@@ -1,8 +1,8 @@
 """The registry of incident kinds: everything that makes a kind what it is, in one entry.
 
-Adding a kind is one entry here plus its templates (`alert_<kind>` and `voice_<kind>` in every
-language); a test walks the registry, so a missing template or an invalid default policy fails
-at once rather than when the first such incident opens.
+Adding a kind is one entry here plus its templates (`alert_<kind>`, `voice_<kind>` and
+`kind_<kind>`, its name, in every language); a test walks the registry, so a missing template
+or an invalid default policy fails at once rather than when the first such incident opens.
 
 Default policies are data (DESIGN's "Escalation defaults"): ordered steps with `after_minutes`
 (since the previous step), `targets` (the roles below, `admins`, or `person:+52…`) and
@@ -60,6 +60,11 @@ class IncidentKind:
     @property
     def voice_template(self) -> str:
         return f"voice_{self.name}"
+
+    @property
+    def name_template(self) -> str:
+        """What a responder reads the kind as (`ESTADO <code>`)."""
+        return f"kind_{self.name}"
 
 
 def _step(after: int, targets: list[str], channels: list[str], every=None, count=0) -> dict:
