@@ -210,14 +210,17 @@ def alert(
     number: int = 1,
     repeat: int = 0,
     people: list[Recipient] | None = None,
+    before: list[Recipient] | None = None,
 ) -> list[Recipient]:
     """Queue one stage's alerts to `people` (by default whom the step names). Each text says
-    who else has been told, so that a responder at 3 a.m. knows whom to call."""
+    who else has been told (`before`: those alerted earlier; looked up when not given), so
+    that a responder at 3 a.m. knows whom to call."""
     intern = incident.intern
     if people is None:
         people = recipients(session, intern, step.targets, config.admin_phones)
     now_told = {r.phone for r in people}
-    told = [r for r in alerted(session, incident) if r.phone not in now_told]
+    earlier = alerted(session, incident) if before is None else before
+    told = [r for r in earlier if r.phone not in now_told]
     for r in people:
         others = _names([o for o in (*told, *people) if o.phone != r.phone], r.language)
         _queue_alerts(session, now, incident, r, step.channels, again=number > 1 or repeat > 0,
@@ -273,13 +276,16 @@ def take_stage(
     incident: Incident,
     policy: list[Step],
     config: DomainConfig,
+    *,
+    new: bool = False,
 ) -> list[Recipient]:
     """Alert the incident's current stage (`incident.step`, `.repeats`, already claimed).
 
     A stage whose targets resolve to nobody (no buddy, a unit without a nurse …) never waits
     out its timer: it is written on the timeline and the next step with someone is taken at
     once, ending with the final stage (everyone and the administrators). Returns who was
-    queued; empty only when nobody at all could be named, which is logged as an error."""
+    queued; empty only when nobody at all could be named, which is logged as an error. `new`:
+    the incident was opened in this transaction, so nobody was alerted before."""
     step, repeats, passed = incident.step, incident.repeats, False
     while True:
         stage = stage_step(policy, step)
@@ -298,7 +304,7 @@ def take_stage(
                step=step)  # fmt: skip
         return []
     return alert(session, now, incident, stage, config, number=step, repeat=repeats,
-                 people=people)  # fmt: skip
+                 people=people, before=[] if new else None)  # fmt: skip
 
 
 def start(
@@ -309,7 +315,7 @@ def start(
     policy = policy_for(session, incident)
     incident.step, incident.repeats = 1, 0
     incident.next_step_at = next_due(policy, 1, 0, now, now)
-    return take_stage(session, now, incident, policy, config)
+    return take_stage(session, now, incident, policy, config, new=True)
 
 
 def realert_step_one(
