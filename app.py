@@ -39,12 +39,13 @@ def create_app(
     app.config.update(SECRET_KEY=settings.secret_key, FARO_SETTINGS=settings)
     app.extensions["faro"] = Faro(settings, transport)
 
-    from bot import cli, health, simulator, voice, webhook
+    from bot import cli, console, health, simulator, voice, webhook
 
     app.register_blueprint(webhook.bp)
     app.register_blueprint(voice.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(simulator.bp)
+    console.init_app(app)
     cli.init_app(app)
     if settings.run_scheduler and start_scheduler:
         from bot.scheduler import start_background

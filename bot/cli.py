@@ -13,9 +13,10 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
 from bot.runtime import Faro, faro
+from escalation.accounts import AccountError, create_account
 from escalation.base.db import transaction, utcnow
 from escalation.base.migrate import upgrade
-from escalation.base.models import Person
+from escalation.base.models import ACCOUNT_ROLES, ADMIN, Person
 from escalation.roster import ImportReport, Uncovered, import_roster
 
 log = logging.getLogger(__name__)
@@ -161,6 +162,34 @@ def prepare_database(app: Faro, *, seed_demo: bool) -> None:
         log.info("seeded the demo roster (%s people) for the simulator", report.created)
 
 
+@click.command("create-admin")
+@with_appcontext
+@click.argument("email")
+@click.option("--role", type=click.Choice(ACCOUNT_ROLES), default=ADMIN, show_default=True)
+@click.option("--university", help="for a coordinator or a mental-health contact")
+@click.option("--municipality", help="for a supervisor")
+def create_admin_command(email: str, role: str, university: str | None, municipality: str | None):
+    """Create a console account; the password is read from standard input."""
+    password = _read_password()
+    try:
+        with transaction(faro().sessions) as session:
+            account = create_account(session, utcnow(), email, password, role=role,
+                                     university=university, municipality=municipality)  # fmt: skip
+            address = account.email
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {role} account {address}; sign in at /admin/login")
+
+
+def _read_password() -> str:
+    """Twice at a terminal (so a typo is caught), once from a pipe."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\n")
+
+
 def init_app(app: Flask) -> None:
-    for command in (db, import_roster_command, seed_demo_command, tick_command, scheduler_command):
+    commands = (db, import_roster_command, seed_demo_command, tick_command, scheduler_command,
+                create_admin_command)  # fmt: skip
+    for command in commands:
         app.cli.add_command(command)

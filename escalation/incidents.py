@@ -158,11 +158,13 @@ def acknowledge(
     *,
     channel: str = SMS,
     phone: str | None = None,
+    account: str | None = None,
 ) -> bool:
     """First acknowledgement wins (claimed by conditional UPDATE): the steps stop and everyone
     already alerted hears who has it. Returns False if someone had it already (or it is closed).
 
-    `responder` is None for an administrator's phone, which has no roster row (`phone` says who).
+    `responder` is None for an administrator's phone, which has no roster row (`phone` says who),
+    and for a console account (`account`: her email, written on the timeline).
     """
     phone = phone or (responder.phone if responder else None)
     claimed = session.execute(
@@ -184,10 +186,10 @@ def acknowledge(
     session.refresh(incident)
     if claimed != 1:
         record(session, now, "ack_repeated", person=responder, incident=incident,
-               channel=channel, phone=phone)  # fmt: skip
+               channel=channel, phone=phone, **_console(account))  # fmt: skip
         return False
     record(session, now, "acknowledged", person=responder, incident=incident,
-           channel=channel, phone=phone)  # fmt: skip
+           channel=channel, phone=phone, **_console(account))  # fmt: skip
     name = responder.name if responder else render("admin_name", "es")
     _tell_the_others(session, now, incident, phone, "ack_notice", responder=name)
     if KINDS[incident.kind].tells_intern_on_ack:
@@ -203,7 +205,14 @@ def _tell_the_intern(session: Session, now: datetime, incident: Incident, respon
 
 
 def resolve(
-    session: Session, now: datetime, incident: Incident, by: Person | None, how: str
+    session: Session,
+    now: datetime,
+    incident: Incident,
+    by: Person | None,
+    how: str,
+    *,
+    account: str | None = None,
+    note: str | None = None,
 ) -> bool:
     """Close the incident, write who closed it and how, send the all-clear to everyone alerted.
 
@@ -232,11 +241,16 @@ def resolve(
     if claimed != 1:
         return False
     record(session, now, "resolved", person=by, incident=incident, how=how,
-           by=by.name if by else None)  # fmt: skip
+           by=by.name if by else None, **_console(account, note))  # fmt: skip
     template = "all_clear_intern_ok" if how == INTERN_OK else "all_clear"
     name = by.name if by else render("admin_name", "es")
     _tell_the_others(session, now, incident, by.phone if by else None, template, responder=name)
     return True
+
+
+def _console(account: str | None, note: str | None = None) -> dict[str, str]:
+    """What a console action adds to its event: who (her account) and her note, when given."""
+    return {k: v for k, v in (("account", account), ("note", note)) if v}
 
 
 def _intern_may_not_close(session: Session, incident: Incident) -> bool:

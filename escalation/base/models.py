@@ -406,3 +406,29 @@ class Question(Base):
     answered_at: Mapped[datetime | None]
     expired_at: Mapped[datetime | None]
     answer: Mapped[int | None]
+
+
+# Console roles (`flask --app app create-admin --role`)
+ADMIN = "admin"
+ACCOUNT_ROLES = (ADMIN, COORDINATOR, SUPERVISOR, MENTAL_HEALTH)
+
+
+class Account(Base):
+    """Someone who signs in to the web console. Her role and place decide what she sees: an
+    administrator everything, a coordinator her university, a supervisor her municipality, a
+    mental-health contact the mental-health cases of her university."""
+
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    university_id: Mapped[int | None] = mapped_column(ForeignKey("university.id"))
+    municipality: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(5), default="es")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    university: Mapped[University | None] = relationship()

@@ -1,0 +1,51 @@
+"""The console's words, in Spanish (default) and English: one JSON catalog per language
+(templates/console/strings/<lang>.json). Templates call `t("key")`; each user picks her
+language (her account's, or `?lang=` for this session). A key missing from a catalog fails
+the catalog test, never a page."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import Flask, request, session
+from flask_login import current_user
+
+CATALOG = Path(__file__).resolve().parents[2] / "templates" / "console" / "strings"
+LANGUAGES = ("es", "en")
+
+
+@cache
+def strings(language: str) -> dict[str, str]:
+    return json.loads((CATALOG / f"{language}.json").read_text(encoding="utf-8"))
+
+
+def language() -> str:
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES:
+        session["lang"] = chosen
+    if session.get("lang") in LANGUAGES:
+        return session["lang"]
+    if current_user.is_authenticated and current_user.language in LANGUAGES:
+        return current_user.language
+    return "es"
+
+
+def t(key: str, **values: object) -> str:
+    text = strings(language()).get(key) or strings("es").get(key)
+    if text is None:  # a timeline event without a label of its own reads as its kind
+        text = key.split(".", 1)[-1].replace("_", " ") if key.startswith("event.") else key
+    return text.format(**values) if values else text
+
+
+def local(instant: datetime | None, zone: str) -> str:
+    """`01/12 03:12` in the person's zone: one clock on every page."""
+    return instant.astimezone(ZoneInfo(zone)).strftime("%d/%m %H:%M") if instant else "—"
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(t=t, current_language=language)
+    app.jinja_env.filters["local"] = local

@@ -1,0 +1,272 @@
+"""The console's pages: the incident board, an incident, the roster, a person.
+
+Every query is narrowed by the user's Scope (escalation.accounts); what is outside it answers
+404. Actions go through the same domain functions as the text commands (acknowledge, resolve)
+and write Events naming the account.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import case, or_, select
+from sqlalchemy.orm import joinedload
+from wtforms import StringField, TextAreaField
+from wtforms.validators import Length
+
+from bot.runtime import faro
+from escalation.accounts import Scope
+from escalation.base.db import utcnow
+from escalation.base.models import (
+    CRITICAL,
+    HIGH,
+    INTERN,
+    Event,
+    InboundMessage,
+    Incident,
+    OutboundMessage,
+    Person,
+)
+from escalation.base.timeline import record
+from escalation.engine import alerted
+from escalation.incidents import acknowledge, holder_name, resolve
+
+bp = Blueprint("console", __name__, url_prefix="/admin")
+RECENTLY_CLOSED = timedelta(days=3)
+SHOWN = 200
+_SEVERITY_ORDER = case((Incident.severity == CRITICAL, 0), (Incident.severity == HIGH, 1), else_=2)
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField("note", validators=[Length(max=1000)])
+
+
+class ActionForm(FlaskForm):
+    pass
+
+
+class SearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    q = StringField("q")
+
+
+@bp.before_request
+@login_required
+def _signed_in():
+    """Every console page needs a session (the sign-in page lives in bot.console.auth)."""
+
+
+def scope() -> Scope:
+    return Scope(current_user.role, current_user.university_id, current_user.municipality)
+
+
+# --- the board ----------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def board():
+    return render_template("console/board.html", **_board(closed=request.args.get("closed")))
+
+
+@bp.get("/board/rows")
+def board_rows():
+    """The board's table alone: htmx swaps it every few seconds."""
+    return render_template("console/_board_rows.html", **_board(closed=request.args.get("closed")))
+
+
+def _board(closed: str | None) -> dict:
+    now = utcnow()
+    query = (
+        select(Incident)
+        .where(scope().incidents())
+        .options(joinedload(Incident.intern).joinedload(Person.unit))
+    )
+    kind = request.args.get("kind")
+    if kind:
+        query = query.where(Incident.kind == kind)
+    if closed:
+        query = query.where(Incident.resolved_at >= now - RECENTLY_CLOSED)
+        query = query.order_by(Incident.resolved_at.desc())
+    else:
+        query = query.where(Incident.resolved_at.is_(None))
+        query = query.order_by(_SEVERITY_ORDER, Incident.opened_at)
+    with faro().sessions() as db:
+        rows = [_row(db, incident, now) for incident in db.scalars(query.limit(SHOWN))]
+    return {"rows": rows, "closed": bool(closed), "kind": kind, "now": now}
+
+
+def _row(db, incident: Incident, now) -> dict:
+    told = alerted(db, incident)
+    return {
+        "incident": incident,
+        "intern": incident.intern,
+        "unit": incident.intern.unit,
+        "minutes": int((now - incident.opened_at).total_seconds() // 60),
+        "alerted": [r.person.name if r.person else r.phone for r in told],
+        "holder": holder_name(db, incident) if incident.acknowledged_at else None,
+    }
+
+
+# --- an incident --------------------------------------------------------------------------------
+
+
+def _incident_or_404(db, incident_id: int) -> Incident:
+    incident = db.scalar(select(Incident).where(Incident.id == incident_id, scope().incidents()))
+    if incident is None:
+        abort(404)
+    return incident
+
+
+@bp.get("/incidents/<int:incident_id>")
+def incident_page(incident_id: int):
+    with faro().sessions() as db:
+        incident = _incident_or_404(db, incident_id)
+        return render_template(
+            "console/incident.html",
+            incident=incident,
+            intern=incident.intern,
+            timeline=_timeline(db, incident),
+            messages=_case_messages(db, incident),
+            holder=holder_name(db, incident) if incident.acknowledged_at else None,
+            note_form=NoteForm(),
+            action_form=ActionForm(),
+        )
+
+
+def _timeline(db, incident: Incident) -> list[Event]:
+    query = select(Event).where(Event.incident_id == incident.id).order_by(Event.at, Event.id)
+    return list(db.scalars(query))
+
+
+def _case_messages(db, incident: Incident) -> list[dict]:
+    """The alerts and notices of the case, with their delivery, and her own texts meanwhile
+    (never her answers to mental-health questions)."""
+    sent = db.scalars(
+        select(OutboundMessage)
+        .where(OutboundMessage.incident_id == incident.id)
+        .order_by(OutboundMessage.id)
+    )
+    end = incident.resolved_at or utcnow()
+    texts = db.scalars(
+        select(InboundMessage)
+        .where(
+            InboundMessage.person_id == incident.intern_id,
+            InboundMessage.received_at >= incident.opened_at - timedelta(minutes=5),
+            InboundMessage.received_at <= end,
+            or_(InboundMessage.intent.is_(None), InboundMessage.intent != "answer"),
+        )
+        .order_by(InboundMessage.id)
+    )
+    rows = [{"at": m.created_at, "out": m} for m in sent]
+    rows += [{"at": m.received_at, "in": m} for m in texts]
+    return sorted(rows, key=lambda r: r["at"])
+
+
+@bp.post("/incidents/<int:incident_id>/acknowledge")
+def acknowledge_incident(incident_id: int):
+    _act(incident_id, lambda db, now, incident: acknowledge(
+        db, now, incident, None, channel="console", account=current_user.email))  # fmt: skip
+    return redirect(url_for("console.incident_page", incident_id=incident_id))
+
+
+@bp.post("/incidents/<int:incident_id>/resolve")
+def resolve_incident(incident_id: int):
+    note = (request.form.get("note") or "").strip()[:1000] or None
+    _act(incident_id, lambda db, now, incident: resolve(
+        db, now, incident, None, "console", account=current_user.email, note=note))  # fmt: skip
+    return redirect(url_for("console.incident_page", incident_id=incident_id))
+
+
+@bp.post("/incidents/<int:incident_id>/note")
+def add_note(incident_id: int):
+    form = NoteForm()
+    text = (form.note.data or "").strip()
+    if form.validate_on_submit() and text:
+        _act(incident_id, lambda db, now, incident: record(
+            db, now, "note_added", incident=incident, account=current_user.email,
+            text=text))  # fmt: skip
+    return redirect(url_for("console.incident_page", incident_id=incident_id))
+
+
+def _act(incident_id: int, action) -> None:
+    """One console action on an incident in scope: CSRF checked, one transaction whose queued
+    notices leave as soon as it commits."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    app = faro()
+    with app.transaction() as db:
+        action(db, utcnow(), _incident_or_404(db, incident_id))
+
+
+# --- the roster ---------------------------------------------------------------------------------
+
+ROSTER_FILTERS = ("inactive", "opted_out", "paused", "open_incident")
+
+
+@bp.get("/roster")
+def roster():
+    form = SearchForm(request.args)
+    query = select(Person).where(scope().people()).options(joinedload(Person.unit))
+    if form.q.data:
+        like = f"%{form.q.data.strip()}%"
+        query = query.where(or_(Person.name.ilike(like), Person.phone.ilike(like)))
+    role = request.args.get("role")
+    if role:
+        query = query.where(Person.role == role)
+    query = _filtered(query, request.args.get("show"))
+    with faro().sessions() as db:
+        people = list(db.scalars(query.order_by(Person.role != INTERN, Person.name).limit(SHOWN)))
+        return render_template("console/roster.html", people=people, form=form, role=role,
+                               show=request.args.get("show"))  # fmt: skip
+
+
+def _filtered(query, show: str | None):
+    if show == "inactive":
+        return query.where(Person.active.is_(False))
+    if show == "opted_out":
+        return query.where(Person.opted_out_at.is_not(None))
+    if show == "paused":
+        return query.where(Person.paused_until > utcnow().date())
+    if show == "open_incident":
+        open_ = select(Incident.intern_id).where(Incident.resolved_at.is_(None))
+        return query.where(Person.id.in_(open_))
+    return query
+
+
+@bp.get("/people/<int:person_id>")
+def person_page(person_id: int):
+    with faro().sessions() as db:
+        person = db.scalar(select(Person).where(Person.id == person_id, scope().people()))
+        if person is None:
+            abort(404)
+        incidents = db.scalars(
+            select(Incident)
+            .where(Incident.intern_id == person.id, scope().incidents())
+            .order_by(Incident.opened_at.desc())
+            .limit(50)
+        ).all()
+        return render_template("console/person.html", person=person, incidents=incidents,
+                               messages=_last_messages(db, person))  # fmt: skip
+
+
+def _last_messages(db, person: Person) -> list[dict]:
+    inbound = db.scalars(
+        select(InboundMessage)
+        .where(InboundMessage.phone == person.phone)
+        .order_by(InboundMessage.id.desc())
+        .limit(20)
+    ).all()
+    outbound = db.scalars(
+        select(OutboundMessage)
+        .where(OutboundMessage.to_phone == person.phone)
+        .order_by(OutboundMessage.id.desc())
+        .limit(20)
+    ).all()
+    rows = [{"at": m.received_at, "in": m} for m in inbound if m.intent != "answer"]
+    rows += [{"at": m.created_at, "out": m} for m in outbound if not m.kind.startswith("question")]
+    return sorted(rows, key=lambda r: r["at"], reverse=True)[:20]
