@@ -21,7 +21,7 @@ csrf = CSRFProtect()
 
 def init_app(app: Flask) -> None:
     from bot import simulator, voice, webhook
-    from bot.console import views
+    from bot.console import upload, views
 
     https = app.config["FARO_SETTINGS"].public_base_url.startswith("https://")
     app.config.update(
@@ -40,3 +40,4 @@ def init_app(app: Flask) -> None:
     auth.init_app(app)
     i18n.init_app(app)
     app.register_blueprint(views.bp)
+    app.register_blueprint(upload.bp)

@@ -1,0 +1,84 @@
+"""An administrator uploads a roster CSV from the console: every bad row is reported with its
+line number and nothing is saved; the fixed file shows what would change, and only the
+confirmation imports it."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from escalation.accounts import create_account
+from escalation.base.db import transaction, utcnow
+from escalation.base.models import Event, Person
+
+PASSWORD = "correct horse battery"
+HEADER = (
+    "role,name,phone,channel,language,timezone,checkin_time,university,unit,municipality,"
+    "unit_type,buddies\n"
+)
+GOOD = HEADER + (
+    "intern,Eva Soto,81 2000 0001,sms,es,America/Monterrey,07:30,UANL,CS Galeana,Galeana,B,\n"
+    "nurse,Olga Rios,81 2000 0002,sms,es,,,UANL,CS Galeana,Galeana,B,\n"
+)
+BAD = GOOD + "intern,Sin Telefono,12345,sms,es,America/Monterrey,07:30,UANL,CS Galeana,Galeana,B,\n"
+
+
+def csrf(page: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def sign_in(client, faro, email: str, role: str = "admin", **place) -> None:
+    with transaction(faro.sessions) as session:
+        create_account(session, utcnow(), email, PASSWORD, role=role, **place)
+    token = csrf(client.get("/admin/login").get_data(as_text=True))
+    answer = client.post("/admin/login", data={"email": email, "password": PASSWORD,
+                                               "csrf_token": token})  # fmt: skip
+    assert answer.status_code == 302
+
+
+def upload(client, text: str):
+    token = csrf(client.get("/admin/roster/upload").get_data(as_text=True))
+    data = {"csrf_token": token, "file": (io.BytesIO(text.encode()), "roster.csv")}
+    return client.post("/admin/roster/upload", data=data, content_type="multipart/form-data")
+
+
+def people_count(faro) -> int:
+    with faro.sessions() as session:
+        return session.scalar(select(func.count(Person.id)))
+
+
+def test_a_bad_row_is_reported_by_line_and_nothing_is_saved(client, faro, people):
+    sign_in(client, faro, "admin@faro.mx")
+    before = people_count(faro)
+    page = upload(client, BAD).get_data(as_text=True)
+    assert "Renglón 4" in page and "no se importará nada" in page
+    assert 'id="import"' not in page
+    assert people_count(faro) == before
+
+
+def test_the_fixed_file_previews_then_imports_on_confirmation(client, faro, people):
+    sign_in(client, faro, "admin@faro.mx")
+    before = people_count(faro)
+    page = upload(client, GOOD).get_data(as_text=True)
+    assert "2 persona(s) nueva(s)" in page and 'id="import"' in page
+    assert people_count(faro) == before  # a preview saves nothing
+    token = csrf(page.split('id="import"')[0].rsplit("<form", 1)[1])
+    csv_value = re.search(r'id="csv" name="csv" type="hidden" value="([^"]*)"', page).group(1)
+    answer = client.post("/admin/roster/import",
+                         data={"csrf_token": token, "csv": html.unescape(csv_value)})  # fmt: skip
+    assert answer.status_code == 302
+    assert people_count(faro) == before + 2
+    assert "Padrón importado: 2 nuevas" in client.get("/admin/roster").get_data(as_text=True)
+    with faro.sessions() as session:
+        uploaded = session.scalar(select(Event).where(Event.kind == "roster_uploaded"))
+    assert uploaded.data["account"] == "admin@faro.mx"
+
+
+@pytest.mark.parametrize("path", ["/admin/roster/upload"])
+def test_a_coordinator_cannot_upload(client, faro, people, path):
+    sign_in(client, faro, "luis@uanl.mx", role="coordinator", university="UANL")
+    assert client.get(path).status_code == 404
