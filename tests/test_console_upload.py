@@ -11,11 +11,10 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from escalation.accounts import create_account
-from escalation.base.db import transaction, utcnow
 from escalation.base.models import Event, Person
+from tests.console_helpers import account, csrf
+from tests.console_helpers import sign_in as signed_in
 
-PASSWORD = "correct horse battery"
 HEADER = (
     "role,name,phone,channel,language,timezone,checkin_time,university,unit,municipality,"
     "unit_type,buddies\n"
@@ -27,17 +26,9 @@ GOOD = HEADER + (
 BAD = GOOD + "intern,Sin Telefono,12345,sms,es,America/Monterrey,07:30,UANL,CS Galeana,Galeana,B,\n"
 
 
-def csrf(page: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-
-
 def sign_in(client, faro, email: str, role: str = "admin", **place) -> None:
-    with transaction(faro.sessions) as session:
-        create_account(session, utcnow(), email, PASSWORD, role=role, **place)
-    token = csrf(client.get("/admin/login").get_data(as_text=True))
-    answer = client.post("/admin/login", data={"email": email, "password": PASSWORD,
-                                               "csrf_token": token})  # fmt: skip
-    assert answer.status_code == 302
+    account(faro, email, role, **place)
+    assert signed_in(client, email).status_code == 302
 
 
 def upload(client, text: str):

@@ -21,7 +21,7 @@ csrf = CSRFProtect()
 
 def init_app(app: Flask) -> None:
     from bot import simulator, voice, webhook
-    from bot.console import upload, views
+    from bot.console import accounts, upload, views
 
     https = app.config["FARO_SETTINGS"].public_base_url.startswith("https://")
     app.config.update(
@@ -41,3 +41,4 @@ def init_app(app: Flask) -> None:
     i18n.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(upload.bp)
+    app.register_blueprint(accounts.bp)
