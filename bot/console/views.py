@@ -20,19 +20,27 @@ from wtforms.validators import Length
 from bot.runtime import faro
 from escalation.accounts import Scope
 from escalation.base.db import utcnow
+from escalation.base.kinds import KINDS
 from escalation.base.models import (
+    COORDINATOR,
     CRITICAL,
     HIGH,
     INTERN,
+    MENTAL_HEALTH,
+    NURSE,
+    SUPERVISOR,
     Event,
     InboundMessage,
     Incident,
     OutboundMessage,
     Person,
+    Unit,
+    University,
 )
 from escalation.base.timeline import record
-from escalation.engine import alerted
+from escalation.engine import alerted, covering
 from escalation.incidents import acknowledge, holder_name, resolve
+from escalation.trips import open_trip
 
 bp = Blueprint("console", __name__, url_prefix="/admin")
 RECENTLY_CLOSED = timedelta(days=3)
@@ -86,9 +94,8 @@ def _board(closed: str | None) -> dict:
         .where(scope().incidents())
         .options(joinedload(Incident.intern).joinedload(Person.unit))
     )
-    kind = request.args.get("kind")
-    if kind:
-        query = query.where(Incident.kind == kind)
+    filters = {k: request.args.get(k) or None for k in ("kind", "university", "municipality")}
+    query = _board_filters(query, **filters)
     if closed:
         query = query.where(Incident.resolved_at >= now - RECENTLY_CLOSED)
         query = query.order_by(Incident.resolved_at.desc())
@@ -97,7 +104,39 @@ def _board(closed: str | None) -> dict:
         query = query.order_by(_SEVERITY_ORDER, Incident.opened_at)
     with faro().sessions() as db:
         rows = [_row(db, incident, now) for incident in db.scalars(query.limit(SHOWN))]
-    return {"rows": rows, "closed": bool(closed), "kind": kind, "now": now}
+        choices = _board_choices(db)
+    return {"rows": rows, "closed": bool(closed), "filters": filters, "choices": choices}
+
+
+def _board_filters(query, kind: str | None, university: str | None, municipality: str | None):
+    if kind:
+        query = query.where(Incident.kind == kind)
+    if university and university.isdigit():
+        interns = select(Person.id).where(Person.university_id == int(university))
+        query = query.where(Incident.intern_id.in_(interns))
+    if municipality:
+        units = select(Unit.id).where(Unit.municipality == municipality)
+        query = query.where(
+            Incident.intern_id.in_(select(Person.id).where(Person.unit_id.in_(units)))
+        )
+    return query
+
+
+def _board_choices(db) -> dict:
+    """What the board's filters offer: the kinds, and the places the user may see."""
+    visible = select(Person.unit_id).where(scope().people())
+    municipalities = db.scalars(
+        select(Unit.municipality)
+        .where(Unit.id.in_(visible), Unit.municipality.is_not(None))
+        .distinct()
+        .order_by(Unit.municipality)
+    ).all()
+    universities = db.execute(
+        select(University.id, University.name)
+        .where(University.id.in_(select(Person.university_id).where(scope().people())))
+        .order_by(University.name)
+    ).all()
+    return {"kinds": list(KINDS), "municipalities": municipalities, "universities": universities}
 
 
 def _row(db, incident: Incident, now) -> dict:
@@ -250,8 +289,17 @@ def person_page(person_id: int):
             .order_by(Incident.opened_at.desc())
             .limit(50)
         ).all()
+        covered = _covered_by(db, person) if person.is_intern else []
+        trip = open_trip(db, person) if person.is_intern else None
         return render_template("console/person.html", person=person, incidents=incidents,
-                               messages=_last_messages(db, person))  # fmt: skip
+                               messages=_last_messages(db, person), covered=covered,
+                               trip=trip)  # fmt: skip
+
+
+def _covered_by(db, intern: Person) -> list[tuple[str, list[Person]]]:
+    """Who her alerts reach, role by role (escalation.engine.covering decides it)."""
+    return [(role, covering(db, intern, role)) for role in (NURSE, COORDINATOR, SUPERVISOR,
+                                                             MENTAL_HEALTH)]  # fmt: skip
 
 
 def _last_messages(db, person: Person) -> list[dict]:
