@@ -3,22 +3,32 @@
 Texts go through the same code path as the Twilio webhook (`bot.conversation.inbound.receive`),
 minus the signature, which only Twilio can produce. It is off with the Twilio transport: with
 real phones in the roster it would let anyone speak for them.
+
+It reads like a phone: the chosen phone's conversation oldest first, Faro's direct replies
+(the answer to a text, which never enters the outbox) told apart from what it sent later
+(pings, alerts, notices), and a call shown as a call. "Everything Faro sent" is all of it,
+direct replies included, newest first. One clock: every time is formatted here, on the
+server, in the chosen person's zone (the default zone for a phone not in the roster).
 """
 
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from flask import Blueprint, abort, jsonify, render_template, request
 from sqlalchemy import or_, select
 
 from bot.conversation.inbound import receive
 from bot.runtime import faro
+from escalation.base.channels import CHANNELS
 from escalation.base.db import utcnow
 from escalation.base.models import InboundMessage, OutboundMessage, Person, outbound_status
+from escalation.base.schedule import day_and_time
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator")
 SHOWN = 100
+DIRECT_REPLY = "reply"  # the kind a direct reply is listed under (a late one is an outbox "reply")
 
 
 @bp.before_request
@@ -57,16 +67,22 @@ def send():
 
 @bp.get("/messages")
 def messages():
-    """The chosen phone's conversation and every message the console sent, newest first."""
+    """The chosen phone's conversation (oldest first) and everything Faro sent (newest first),
+    every time in that person's zone."""
     phone = request.args.get("phone", "")
-    with faro().sessions() as session:
-        names = dict(session.execute(select(Person.phone, Person.name)).tuples().all())
+    app = faro()
+    with app.sessions() as session:
+        people = {p.phone: p for p in session.scalars(select(Person))}
+        person = people.get(phone)
+        zone = person.timezone if person else app.settings.default_timezone
+        left = or_(OutboundMessage.sent_at.is_not(None), OutboundMessage.failed_at.is_not(None))
         sent = session.scalars(
-            select(OutboundMessage)
-            .where(
-                or_(OutboundMessage.sent_at.is_not(None), OutboundMessage.failed_at.is_not(None))
-            )
-            .order_by(OutboundMessage.id.desc())
+            select(OutboundMessage).where(left).order_by(OutboundMessage.id.desc()).limit(SHOWN)
+        ).all()
+        replied = session.scalars(
+            select(InboundMessage)
+            .where(InboundMessage.reply.is_not(None))
+            .order_by(InboundMessage.id.desc())
             .limit(SHOWN)
         ).all()
         inbound = session.scalars(
@@ -75,34 +91,87 @@ def messages():
             .order_by(InboundMessage.id.desc())
             .limit(SHOWN)
         ).all()
-    return jsonify(
-        conversation=_conversation(inbound, [m for m in sent if m.to_phone == phone]),
-        outbox=[_outbound(m, names) for m in sent],
-    )
+        to_phone = session.scalars(
+            select(OutboundMessage)
+            .where(left, OutboundMessage.to_phone == phone)
+            .order_by(OutboundMessage.id.desc())
+            .limit(SHOWN)
+        ).all()
+        names = {number: p.name for number, p in people.items()}
+        return jsonify(
+            phone=phone,
+            name=person.name if person else "",
+            zone=zone,
+            conversation=_conversation(inbound, to_phone, zone),
+            outbox=_outbox(sent, replied, names, zone),
+        )
 
 
-def _outbound(message: OutboundMessage, names: dict[str, str]) -> dict:
+def _when(instant: datetime, zone: str) -> dict:
+    return {"at": instant.isoformat(), "time": day_and_time(instant, zone)}
+
+
+def _is_call(channel: str) -> bool:
+    known = CHANNELS.get(channel)
+    return known is not None and not known.text
+
+
+def _faro_said(message: OutboundMessage) -> dict:
+    """What Faro sent later (not as the answer to a text): a text, or a call and its script."""
     return {
-        "at": (message.sent_at or message.failed_at).isoformat(),
-        "to": message.to_phone,
-        "name": names.get(message.to_phone, ""),
-        "channel": message.channel,
-        "kind": message.kind,
+        "from": "faro",
         "body": message.body,
+        "kind": message.kind,
+        "channel": message.channel,
         "status": outbound_status(message),
+        "direct": False,
+        "call": _is_call(message.channel),
     }
 
 
-def _conversation(inbound: list[InboundMessage], outbound: list[OutboundMessage]) -> list[dict]:
-    # (time, order) sorts a reply just after the text it answers, which shares its timestamp.
+def _direct_reply(message: InboundMessage) -> dict:
+    """Faro's answer to a text, given in the same exchange (TwiML, or here the simulator)."""
+    return {
+        "from": "faro",
+        "body": message.reply,
+        "kind": DIRECT_REPLY,
+        "channel": message.channel,
+        "status": "sent",
+        "direct": True,
+        "call": False,
+    }
+
+
+def _conversation(
+    inbound: list[InboundMessage], outbound: list[OutboundMessage], zone: str
+) -> list[dict]:
+    """The newest SHOWN texts both ways and calls, oldest first, as a phone shows them."""
+    # (time, order, id) sorts a reply just after the text it answers, which shares its time.
     items = []
     for message in inbound:
-        items.append((message.received_at, 0, {"from": "me", "body": message.body}))
-        if message.reply:
-            items.append((message.received_at, 1, {"from": "faro", "body": message.reply}))
+        items.append((message.received_at, 0, message.id, {"from": "me", "body": message.body}))
+        if message.reply is not None:
+            items.append((message.received_at, 1, message.id, _direct_reply(message)))
     for message in outbound:
-        items.append(
-            (message.sent_at or message.failed_at, 1, {"from": "faro", "body": message.body})
-        )
-    items.sort(key=lambda item: item[:2], reverse=True)
-    return [{"at": at.isoformat(), **item} for at, _order, item in items[:SHOWN]]
+        items.append((message.sent_at or message.failed_at, 2, message.id, _faro_said(message)))
+    items.sort(key=lambda item: item[:3])
+    return [_when(at, zone) | item for at, _order, _id, item in items[-SHOWN:]]
+
+
+def _outbox(
+    sent: list[OutboundMessage], replied: list[InboundMessage], names: dict[str, str], zone: str
+) -> list[dict]:
+    """Everything Faro sent to anyone, its direct replies included, newest first."""
+    items = []
+    for message in sent:
+        items.append((message.sent_at or message.failed_at, 1, message.id, message.to_phone,
+                      _faro_said(message)))
+    for message in replied:
+        to = message.phone or message.from_address
+        items.append((message.received_at, 0, message.id, to, _direct_reply(message)))
+    items.sort(key=lambda item: item[:3], reverse=True)
+    rows = []
+    for at, _order, _id, to, item in items[:SHOWN]:
+        item = {key: value for key, value in item.items() if key != "from"}
+        rows.append(_when(at, zone) | {"to": to, "name": names.get(to, "")} | item)
+    return rows

@@ -1,38 +1,82 @@
 // Phone simulator: send a text as the chosen roster phone, poll what Faro answered and sent.
+// Every time arrives formatted by the server in the person's zone; the browser's clock is
+// never read. Plain script, no build step.
 (function () {
   const phone = document.getElementById("phone");
   const body = document.getElementById("body");
   const conversation = document.getElementById("conversation");
+  const empty = document.getElementById("empty");
   const outbox = document.getElementById("outbox");
+  const clock = document.getElementById("clock");
+  let shown = "";  // the last response rendered, to leave an unchanged page (and its scroll) alone
 
-  function cell(row, text, cls) {
-    const td = document.createElement("td");
-    td.textContent = text;
-    if (cls) td.className = cls;
-    row.appendChild(td);
+  function element(tag, text, cls) {
+    const node = document.createElement(tag);
+    if (text !== undefined) node.textContent = text;
+    if (cls) node.className = cls;
+    return node;
   }
 
-  function show(data) {
-    conversation.replaceChildren(...data.conversation.map((item) => {
-      const li = document.createElement("li");
-      li.className = item.from;
-      li.textContent = item.body;
-      return li;
-    }));
-    outbox.replaceChildren(...data.outbox.map((m) => {
-      const tr = document.createElement("tr");
-      cell(tr, new Date(m.at).toLocaleTimeString());
-      cell(tr, (m.name ? m.name + " " : "") + m.to + " (" + m.channel + ")");
-      cell(tr, m.kind);
-      cell(tr, m.body);
-      cell(tr, m.status, "status-" + m.status);
-      return tr;
-    }));
+  function kindName(kind) {
+    return kind.replace(/_/g, " ");
   }
 
-  async function refresh() {
-    const response = await fetch("/simulator/messages?phone=" + encodeURIComponent(phone.value));
-    if (response.ok) show(await response.json());
+  // How a message from Faro reached the phone: the answer to the text above, or sent later.
+  function how(item) {
+    if (item.direct) return "reply";
+    return (item.call ? "call" : "sent later") + " · " + kindName(item.kind);
+  }
+
+  function bubble(item) {
+    const li = element("li", undefined, item.from);
+    if (item.from === "faro") {
+      li.classList.add(item.direct ? "direct" : "later");
+      if (item.call) li.classList.add("call");
+      if (item.status === "failed") li.classList.add("failed");
+    }
+    if (item.call) li.appendChild(element("strong", "📞 Call from Faro", "call-title"));
+    li.appendChild(element("span", item.body, "body"));
+    let meta = item.time;
+    if (item.from === "faro") meta += " · " + how(item);
+    if (item.status === "failed") meta += " · not delivered";
+    li.appendChild(element("small", meta, "meta"));
+    return li;
+  }
+
+  function row(m) {
+    const tr = element("tr");
+    if (m.direct) tr.classList.add("direct");
+    if (m.call) tr.classList.add("call");
+    if (m.to === phone.value) tr.classList.add("mine");
+    tr.appendChild(element("td", m.time, "when"));
+    tr.appendChild(element("td", (m.name ? m.name + " " : "") + m.to + " (" + m.channel + ")"));
+    tr.appendChild(element("td", m.direct ? "direct reply" : kindName(m.kind)));
+    tr.appendChild(element("td", (m.call ? "📞 Call: " : "") + m.body, "text"));
+    tr.appendChild(element("td", m.status, "status-" + m.status));
+    return tr;
+  }
+
+  function atBottom() {
+    return conversation.scrollHeight - conversation.scrollTop - conversation.clientHeight < 48;
+  }
+
+  function show(data, toBottom) {
+    const follow = toBottom || atBottom();
+    clock.textContent = "Times in " + data.zone + (data.name ? ", " + data.name + "'s clock" : "") + ".";
+    conversation.replaceChildren(...data.conversation.map(bubble));
+    empty.hidden = data.conversation.length > 0;
+    outbox.replaceChildren(...data.outbox.map(row));
+    if (follow) conversation.scrollTop = conversation.scrollHeight;
+  }
+
+  async function refresh(toBottom) {
+    const asked = phone.value;
+    const response = await fetch("/simulator/messages?phone=" + encodeURIComponent(asked));
+    if (!response.ok || asked !== phone.value) return;  // the phone changed meanwhile
+    const text = await response.text();
+    if (text === shown && !toBottom) return;
+    shown = text;
+    show(JSON.parse(text), toBottom === true);
   }
 
   document.getElementById("compose").addEventListener("submit", async (event) => {
@@ -44,10 +88,10 @@
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ phone: phone.value, body: text }),
     });
-    await refresh();
-    setTimeout(refresh, 400);
+    await refresh(true);
+    setTimeout(() => refresh(true), 400);
   });
-  phone.addEventListener("change", refresh);
-  refresh();
+  phone.addEventListener("change", () => refresh(true));
+  refresh(true);
   setInterval(refresh, 2000);
 })();
