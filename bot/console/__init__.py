@@ -21,7 +21,7 @@ csrf = CSRFProtect()
 
 def init_app(app: Flask) -> None:
     from bot import simulator, voice, webhook
-    from bot.console import accounts, upload, views
+    from bot.console import accounts, people, upload, views
 
     https = app.config["FARO_SETTINGS"].public_base_url.startswith("https://")
     app.config.update(
@@ -42,3 +42,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(upload.bp)
     app.register_blueprint(accounts.bp)
+    app.register_blueprint(people.bp)

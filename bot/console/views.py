@@ -293,7 +293,7 @@ def person_page(person_id: int):
         trip = open_trip(db, person) if person.is_intern else None
         return render_template("console/person.html", person=person, incidents=incidents,
                                messages=_last_messages(db, person), covered=covered,
-                               trip=trip)  # fmt: skip
+                               trip=trip, action_form=ActionForm())  # fmt: skip
 
 
 def _covered_by(db, intern: Person) -> list[tuple[str, list[Person]]]:
