@@ -257,11 +257,25 @@ def roster():
     role = request.args.get("role")
     if role:
         query = query.where(Person.role == role)
-    query = _filtered(query, request.args.get("show"))
+    query = _placed(_filtered(query, request.args.get("show")), request.args)
     with faro().sessions() as db:
         people = list(db.scalars(query.order_by(Person.role != INTERN, Person.name).limit(SHOWN)))
         return render_template("console/roster.html", people=people, form=form, role=role,
-                               show=request.args.get("show"))  # fmt: skip
+                               show=request.args.get("show"), choices=_board_choices(db),
+                               args=request.args)  # fmt: skip
+
+
+def _placed(query, args):
+    """The roster's place filters: university, municipality, unit type."""
+    if (args.get("university") or "").isdigit():
+        query = query.where(Person.university_id == int(args["university"]))
+    if args.get("municipality"):
+        units = select(Unit.id).where(Unit.municipality == args["municipality"])
+        query = query.where(Person.unit_id.in_(units))
+    if args.get("unit_type"):
+        units = select(Unit.id).where(Unit.unit_type == args["unit_type"])
+        query = query.where(Person.unit_id.in_(units))
+    return query
 
 
 def _filtered(query, show: str | None):
