@@ -164,8 +164,15 @@ def _outbox(
     """Everything Faro sent to anyone, its direct replies included, newest first."""
     items = []
     for message in sent:
-        items.append((message.sent_at or message.failed_at, 1, message.id, message.to_phone,
-                      _faro_said(message)))
+        items.append(
+            (
+                message.sent_at or message.failed_at,
+                1,
+                message.id,
+                message.to_phone,
+                _faro_said(message),
+            )
+        )
     for message in replied:
         to = message.phone or message.from_address
         items.append((message.received_at, 0, message.id, to, _direct_reply(message)))

@@ -34,7 +34,7 @@
       if (item.call) li.classList.add("call");
       if (item.status === "failed") li.classList.add("failed");
     }
-    if (item.call) li.appendChild(element("strong", "📞 Call from Faro", "call-title"));
+    if (item.call) li.appendChild(element("strong", "☎ Call from Faro", "call-title"));
     li.appendChild(element("span", item.body, "body"));
     let meta = item.time;
     if (item.from === "faro") meta += " · " + how(item);
@@ -50,8 +50,8 @@
     if (m.to === phone.value) tr.classList.add("mine");
     tr.appendChild(element("td", m.time, "when"));
     tr.appendChild(element("td", (m.name ? m.name + " " : "") + m.to + " (" + m.channel + ")"));
-    tr.appendChild(element("td", m.direct ? "direct reply" : kindName(m.kind)));
-    tr.appendChild(element("td", (m.call ? "📞 Call: " : "") + m.body, "text"));
+    tr.appendChild(element("td", m.direct ? "direct reply" : kindName(m.kind), "kind"));
+    tr.appendChild(element("td", (m.call ? "☎ Call: " : "") + m.body, "text"));
     tr.appendChild(element("td", m.status, "status-" + m.status));
     return tr;
   }
@@ -93,5 +93,5 @@
   });
   phone.addEventListener("change", () => refresh(true));
   refresh(true);
-  setInterval(refresh, 2000);
+  setInterval(() => refresh(false), 2000);
 })();
