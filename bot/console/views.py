@@ -201,8 +201,10 @@ def _case_messages(db, incident: Incident) -> list[dict]:
         )
         .order_by(InboundMessage.id)
     )
-    rows = [{"at": m.created_at, "out": m} for m in sent]
-    rows += [{"at": m.received_at, "in": m} for m in texts]
+    # Her texts first: what is sent at the instant of one of them was set off by it (a stable
+    # sort keeps them ahead on a tie, as with her sos and the first alerts).
+    rows = [{"at": m.received_at, "in": m} for m in texts]
+    rows += [{"at": m.created_at, "out": m} for m in sent]
     return sorted(rows, key=lambda r: r["at"])
 
 
