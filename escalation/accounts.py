@@ -150,4 +150,12 @@ class Scope:
         visible = Incident.intern_id.in_(interns)
         if self.role == MENTAL_HEALTH:
             return and_(visible, Incident.kind.in_(MENTAL_HEALTH_KINDS))
+        if self.role == SUPERVISOR:  # not on the mental-health path
+            return and_(visible, Incident.kind.not_in(MENTAL_HEALTH_KINDS))
         return visible
+
+    @property
+    def reads_her_words(self) -> bool:
+        """Whether she may read what an intern wrote on the mental-health path (her texts in
+        a self-harm or support case): only administrators and mental-health contacts."""
+        return self.role in (ADMIN, MENTAL_HEALTH)

@@ -190,7 +190,7 @@ def acknowledge(
         return False
     record(session, now, "acknowledged", person=responder, incident=incident,
            channel=channel, phone=phone, **_console(account))  # fmt: skip
-    name = responder.name if responder else render("admin_name", "es")
+    name = responder.name if responder else (account or render("admin_name", "es"))
     _tell_the_others(session, now, incident, phone, "ack_notice", responder=name)
     if KINDS[incident.kind].tells_intern_on_ack:
         _tell_the_intern(session, now, incident, responder)
@@ -243,7 +243,7 @@ def resolve(
     record(session, now, "resolved", person=by, incident=incident, how=how,
            by=by.name if by else None, **_console(account, note))  # fmt: skip
     template = "all_clear_intern_ok" if how == INTERN_OK else "all_clear"
-    name = by.name if by else render("admin_name", "es")
+    name = by.name if by else (account or render("admin_name", "es"))
     _tell_the_others(session, now, incident, by.phone if by else None, template, responder=name)
     return True
 

@@ -138,8 +138,8 @@ def test_an_sos_shows_on_the_board_by_itself_and_is_acknowledged_and_resolved_fr
     assert {"alert", "ack_notice", "all_clear"} <= {m.kind for m in told}
     for message in told:  # every alert, notice and all-clear, as the responders got it
         assert message.body in messages, message.body
-    for phone in (people["beto"], people["rosa"], people["luis"]):
-        assert phone in messages
+    for name in ("Beto Garza", "Rosa Martinez", "Luis Herrera"):  # whom, by name
+        assert f"→ {name}" in messages
     assert "sos" in messages  # Ana's own text in the case
     screenshots(page, artefacts, "incident")
 

@@ -36,6 +36,9 @@ VALUES = {
     "incident.status.": lambda: STATUSES,
     "roster.show.": roster_filters,
     "channel.": lambda: tuple(CHANNELS),
+    # Our own outbox states (escalation.base.models.outbound_status); Twilio's delivery and
+    # call states read as themselves where a catalog has no label.
+    "status.": lambda: ("queued", "sent", "failed", "delivered", "undelivered"),
 }
 # Timeline events read as their kind when a catalog has no label (bot.console.i18n.t); the ones
 # the console itself writes must have one.

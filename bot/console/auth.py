@@ -117,12 +117,27 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+@login_manager.unauthorized_handler
+def _sign_in_first():
+    """To the sign-in page; an htmx poll (the board's) whose session expired sends the whole
+    page there, rather than swapping the sign-in form into the board's table."""
+    target = url_for("auth.login", next=request.full_path.rstrip("?"))
+    if request.headers.get("HX-Request"):
+        return "", 200, {"HX-Redirect": url_for("auth.login")}
+    return redirect(target)
+
+
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
     login_manager.login_message = None
     limiter.init_app(app)
     app.register_blueprint(bp)
+
+    @app.errorhandler(404)
+    def _not_found(error):
+        if request.path.startswith("/admin"):
+            return render_template("console/404.html"), 404
+        return error
 
     @app.context_processor
     def _logout_form():

@@ -36,8 +36,9 @@ def language() -> str:
 
 def t(key: str, **values: object) -> str:
     text = strings(language()).get(key) or strings("es").get(key)
-    if text is None:  # a timeline event without a label of its own reads as its kind
-        text = key.split(".", 1)[-1].replace("_", " ") if key.startswith("event.") else key
+    if text is None:  # an event or a provider's status without a label reads as itself
+        open_ended = key.startswith(("event.", "status."))
+        text = key.split(".", 1)[-1].replace("_", " ") if open_ended else key
     return text.format(**values) if values else text
 
 

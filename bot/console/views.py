@@ -18,7 +18,7 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
 from bot.runtime import faro
-from escalation.accounts import Scope
+from escalation.accounts import MENTAL_HEALTH_KINDS, Scope
 from escalation.base.db import utcnow
 from escalation.base.kinds import KINDS
 from escalation.base.models import (
@@ -171,15 +171,29 @@ def incident_page(incident_id: int):
             intern=incident.intern,
             timeline=_timeline(db, incident),
             messages=_case_messages(db, incident),
+            names=_names(db, incident),
             holder=holder_name(db, incident) if incident.acknowledged_at else None,
             note_form=NoteForm(),
             action_form=ActionForm(),
         )
 
 
+# Shown with each message (its delivery status) rather than as a line of its own.
+QUIET_EVENTS = ("sent",)
+
+
 def _timeline(db, incident: Incident) -> list[Event]:
-    query = select(Event).where(Event.incident_id == incident.id).order_by(Event.at, Event.id)
+    query = (
+        select(Event)
+        .where(Event.incident_id == incident.id, Event.kind.not_in(QUIET_EVENTS))
+        .order_by(Event.at, Event.id)
+    )
     return list(db.scalars(query))
+
+
+def _names(db, incident: Incident) -> dict[str, str]:
+    """Who each phone of the case is, so a message reads `→ Rosa Martinez`, not a number."""
+    return {r.phone: r.person.name for r in alerted(db, incident) if r.person is not None}
 
 
 def _case_messages(db, incident: Incident) -> list[dict]:
@@ -201,6 +215,8 @@ def _case_messages(db, incident: Incident) -> list[dict]:
         )
         .order_by(InboundMessage.id)
     )
+    if incident.kind in MENTAL_HEALTH_KINDS and not scope().reads_her_words:
+        texts = []  # her words on the mental-health path stay on it
     # Her texts first: what is sent at the instant of one of them was set off by it (a stable
     # sort keeps them ahead on a tie, as with her sos and the first alerts).
     rows = [{"at": m.received_at, "in": m} for m in texts]
@@ -331,6 +347,7 @@ def _last_messages(db, person: Person) -> list[dict]:
         .order_by(OutboundMessage.id.desc())
         .limit(20)
     ).all()
-    rows = [{"at": m.received_at, "in": m} for m in inbound if m.intent != "answer"]
+    private = {"answer"} if scope().reads_her_words else {"answer", "self_harm", "not_ok"}
+    rows = [{"at": m.received_at, "in": m} for m in inbound if m.intent not in private]
     rows += [{"at": m.created_at, "out": m} for m in outbound if not m.kind.startswith("question")]
     return sorted(rows, key=lambda r: r["at"], reverse=True)[:20]
