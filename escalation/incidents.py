@@ -140,11 +140,25 @@ def open_incidents_alerted_to(session: Session, person: Person) -> list[Incident
 
 
 def holder_name(session: Session, incident: Incident, language: str = "es") -> str:
-    """Who has the incident: the acknowledger's name, or the administration's."""
+    """Who has the incident: the acknowledger's name, the console account that took it, or
+    the administration's (an administrator's phone)."""
     holder = (
         session.get(Person, incident.acknowledged_by_id) if incident.acknowledged_by_id else None
     )
-    return holder.name if holder else render("admin_name", language)
+    if holder is not None:
+        return holder.name
+    return _console_holder(session, incident) or render("admin_name", language)
+
+
+def _console_holder(session: Session, incident: Incident) -> str | None:
+    """The account on the standing acknowledgement, when it was taken from the console."""
+    data = session.scalar(
+        select(Event.data)
+        .where(Event.incident_id == incident.id, Event.kind == "acknowledged")
+        .order_by(Event.id.desc())
+        .limit(1)
+    )
+    return (data or {}).get("account")
 
 
 # --- acknowledging and closing ------------------------------------------------------------------

@@ -193,7 +193,8 @@ def _timeline(db, incident: Incident) -> list[Event]:
 
 def _names(db, incident: Incident) -> dict[str, str]:
     """Who each phone of the case is, so a message reads `→ Rosa Martinez`, not a number."""
-    return {r.phone: r.person.name for r in alerted(db, incident) if r.person is not None}
+    names = {r.phone: r.person.name for r in alerted(db, incident) if r.person is not None}
+    return names | {incident.intern.phone: incident.intern.name}
 
 
 def _case_messages(db, incident: Incident) -> list[dict]:
