@@ -430,7 +430,7 @@ def _remind_holder(session: Session, now: datetime, incident: Incident) -> None:
     holder = (
         session.get(Person, incident.acknowledged_by_id) if incident.acknowledged_by_id else None
     )
-    phone = holder.phone if holder else acknowledged_phone(session, incident)
+    phone = holder.phone if holder else last_acknowledgement(session, incident).get("phone")
     if phone is None:
         return
     intern = incident.intern
@@ -447,15 +447,16 @@ def _remind_holder(session: Session, now: datetime, incident: Incident) -> None:
     record(session, now, "ack_reminded", person=holder, incident=incident, phone=phone)
 
 
-def acknowledged_phone(session: Session, incident: Incident) -> str | None:
-    """The phone the standing acknowledgement came from (an administrator has no roster row)."""
+def last_acknowledgement(session: Session, incident: Incident) -> dict:
+    """What the standing acknowledgement's event says of who took it (`phone`, for an
+    administrator's phone with no roster row; `account`, for the console)."""
     data = session.scalar(
         select(Event.data)
         .where(Event.incident_id == incident.id, Event.kind == "acknowledged")
         .order_by(Event.id.desc())
         .limit(1)
     )
-    return (data or {}).get("phone")
+    return data or {}
 
 
 # --- failover -----------------------------------------------------------------------------------

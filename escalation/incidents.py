@@ -31,6 +31,7 @@ from escalation.engine import (
     ALERT,
     alerted,
     alerted_people,
+    last_acknowledgement,
     realert_step_one,
     start,
 )
@@ -147,18 +148,8 @@ def holder_name(session: Session, incident: Incident, language: str = "es") -> s
     )
     if holder is not None:
         return holder.name
-    return _console_holder(session, incident) or render("admin_name", language)
-
-
-def _console_holder(session: Session, incident: Incident) -> str | None:
-    """The account on the standing acknowledgement, when it was taken from the console."""
-    data = session.scalar(
-        select(Event.data)
-        .where(Event.incident_id == incident.id, Event.kind == "acknowledged")
-        .order_by(Event.id.desc())
-        .limit(1)
-    )
-    return (data or {}).get("account")
+    account = last_acknowledgement(session, incident).get("account")  # taken from the console
+    return account or render("admin_name", language)
 
 
 # --- acknowledging and closing ------------------------------------------------------------------

@@ -7,15 +7,14 @@ go to $FARO_ARTEFACTS (else the test's tmp_path)."""
 from __future__ import annotations
 
 import os
-import shutil
-import threading
 import time
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from escalation.base.models import COORDINATOR
+from tests.browser import chromium
+from tests.browser import served as serve
 from tests.console_helpers import PASSWORD
 from tests.console_helpers import account as add_account
 from tests.console_session import add_university
@@ -23,7 +22,6 @@ from tests.escalation_helpers import incident, outbox
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ADMIN = "admin@faro.mx"
 UDEM = "coordinator@udem.mx"
 PHONE = {"width": 390, "height": 844}
@@ -43,37 +41,14 @@ def served(app, faro, people):
     add_account(faro, ADMIN)
     add_university(faro, "UDEM")
     add_account(faro, UDEM, role=COORDINATOR, university="UDEM")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture
 def browser(served):
-    from tests.conftest import unavailable
-
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("Playwright for Python is not installed")
-    if not os.path.exists(CHROMIUM):
-        unavailable("Debian's chromium is not installed (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 def signed_in(browser, served: str, email: str):

@@ -7,59 +7,34 @@ With FARO_SCREENSHOTS set to a directory, the phone-sized and desktop views are 
 from __future__ import annotations
 
 import os
-import shutil
-import threading
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from escalation.base.db import transaction
 from escalation.base.models import SMS, VOICE, InboundMessage, OutboundMessage, Person
+from tests.browser import chromium
+from tests.browser import served as serve
 from tests.conftest import at
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 
 
 @pytest.fixture
 def served(app, people):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture
 def browser():
-    from tests.conftest import unavailable
-
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("Playwright for Python is not installed")
-    if not os.path.exists(CHROMIUM):
-        unavailable("Debian's chromium is not installed (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
