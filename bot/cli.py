@@ -1,4 +1,5 @@
-"""`flask --app app …` commands: db upgrade, import-roster, seed-demo, tick, scheduler."""
+"""`flask --app app …` commands: db upgrade, import-roster, seed-demo, tick, scheduler,
+create-admin, audit verify."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 
 from bot.runtime import Faro, faro
 from escalation.accounts import AccountError, create_account
+from escalation.base import audit
 from escalation.base.db import transaction, utcnow
 from escalation.base.migrate import upgrade
 from escalation.base.models import ACCOUNT_ROLES, ADMIN, Person
@@ -188,8 +190,32 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\n")
 
 
+audit_group = AppGroup("audit", help="The events' hash chain.")
+
+
+@audit_group.command("verify")
+@click.option(
+    "--head",
+    "expected",
+    metavar="SEQ:HASH",
+    help="a chain head an export carried: check it is still part of the record",
+)
+def audit_verify(expected: str | None) -> None:
+    """Walk the chain; name the first event altered, deleted or inserted (exit 1)."""
+    try:
+        kept = audit.Head.parse(expected) if expected else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--head") from None
+    with transaction(faro().sessions) as session:
+        finding = audit.verify(session, expected=kept)
+    if not finding.ok:
+        raise click.ClickException(f"the record was changed: {finding.problem}")
+    checked = f"; it includes {kept}" if kept else ""
+    click.echo(f"{finding.events} events, chain intact, head {finding.head}{checked}")
+
+
 def init_app(app: Flask) -> None:
     commands = (db, import_roster_command, seed_demo_command, tick_command, scheduler_command,
-                create_admin_command)  # fmt: skip
+                create_admin_command, audit_group)  # fmt: skip
     for command in commands:
         app.cli.add_command(command)

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import exists, insert, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from escalation.base.channels import TEXT_CHANNELS
@@ -54,14 +54,13 @@ from escalation.base.models import (
     SUPERVISOR,
     UNIT_TYPES,
     WHATSAPP,
-    Event,
     Person,
     Unit,
     University,
 )
 from escalation.base.phones import BadPhone, normalize_phone
 from escalation.base.schedule import SCHEDULE_FIELDS
-from escalation.base.timeline import record
+from escalation.base.timeline import event_row, record, record_many
 from escalation.deadlines import stop_waiting
 from escalation.pings import schedule_changed
 
@@ -590,15 +589,15 @@ _Change = tuple[Person, str, dict[str, object]]
 
 def _record_changes(session: Session, now: datetime, changes: list[_Change]) -> None:
     """One timeline event per change, as `timeline.record` would write them, but in one
-    executemany: the ORM inserts rows one by one when it must fetch their ids, which nobody
-    needs here, and that was a quarter of a 10,000-row import."""
+    multi-row INSERT (`record_many`): the ORM inserts rows one by one when it fetches their
+    ids, and that was a quarter of a 10,000-row import."""
     if not changes:
         return
     rows = [
-        {"at": now, "kind": kind, "person_id": person.id, "data": {"source": "roster", **data}}
+        event_row(now, kind, person_id=person.id, source="roster", **data)
         for person, kind, data in changes
     ]
-    session.execute(insert(Event), rows)
+    record_many(session, rows)
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """The console's words, in Spanish (default) and English: one JSON catalog per language
-(templates/console/strings/<lang>.json). Templates call `t("key")`; each user picks her
-language (her account's, or `?lang=` for this session). A key missing from a catalog fails
-the catalog test, never a page."""
+(templates/console/strings/<lang>.json), plus one per page set that has its own
+(templates/console/strings/<set>/<lang>.json, e.g. reports/). Templates call `t("key")`; each
+user picks her language (her account's, or `?lang=` for this session). A key missing from a
+catalog fails the catalog test, never a page; a key in two files fails at the first page."""
 
 from __future__ import annotations
 
@@ -20,7 +21,14 @@ LANGUAGES = ("es", "en")
 
 @cache
 def strings(language: str) -> dict[str, str]:
-    return json.loads((CATALOG / f"{language}.json").read_text(encoding="utf-8"))
+    merged: dict[str, str] = {}
+    for path in [CATALOG / f"{language}.json", *sorted(CATALOG.glob(f"*/{language}.json"))]:
+        catalog = json.loads(path.read_text(encoding="utf-8"))
+        twice = sorted(merged.keys() & catalog.keys())
+        if twice:
+            raise ValueError(f"{path}: keys already in another catalog: {', '.join(twice)}")
+        merged.update(catalog)
+    return merged
 
 
 def language() -> str:

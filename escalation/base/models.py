@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     Date,
     ForeignKey,
@@ -271,6 +272,9 @@ class Incident(Base):
     ack_reminded_at: Mapped[datetime | None]
     # Facts the alerts need beyond the intern (a trip's destination and departure …).
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # A drill (SIMULACRO): runs its policy like a real case, never texts the intern, is kept
+    # out of reports and closes itself after its last step (escalation.drills).
+    drill: Mapped[bool] = mapped_column(default=False)
 
     intern: Mapped[Person] = relationship(foreign_keys=[intern_id])
 
@@ -313,7 +317,13 @@ class CheckIn(Base):
 
 
 class Event(Base):
-    """The append-only timeline: every state change writes one; nobody edits or deletes them."""
+    """The append-only timeline: every state change writes one; nobody edits or deletes them.
+
+    The events form a hash chain (escalation.base.audit): when its transaction commits, each
+    event gets the next `seq`, the `hash` of the event before it (`prev_hash`) and its own
+    `hash` over its content and that link, so `audit verify` finds a row altered, deleted or
+    inserted afterwards. Unset only while the transaction that wrote it is still open.
+    """
 
     __tablename__ = "event"
     __table_args__ = (Index("ix_event_incident_at", "incident_id", "at"),)
@@ -325,6 +335,20 @@ class Event(Base):
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"))
     message_id: Mapped[int | None] = mapped_column(Integer)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The chain's head, one row: the last event's `seq` and `hash`. Committers queue on its
+    row lock, so the chain stays one line however many processes write."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class Trip(Base):

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import event, insert, or_, update
 from sqlalchemy.orm import Session
 
+from escalation.base import audit
 from escalation.base.models import (
     PRIORITY_NORMAL,
     SMS,
@@ -148,9 +149,12 @@ def event_row(
 
 
 def record_many(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Append `event_row`s in one multi-row INSERT (a flush per event is the cost at scale)."""
+    """Append `event_row`s in one multi-row INSERT (a flush per event is the cost at scale);
+    their ids go to the hash chain, which numbers them when the transaction commits."""
     if rows:
-        session.execute(insert(Event.__table__), rows)
+        table = Event.__table__
+        statement = insert(table).returning(table.c.id)  # a set: the chain orders them by id
+        audit.written(session, session.execute(statement, rows).scalars())
 
 
 def message_row(

@@ -1,0 +1,254 @@
+"""The events' hash chain: a record nobody can rewrite unnoticed.
+
+Every event gets, when the transaction that wrote it commits, the next sequence number `seq`,
+the hash of the event before it (`prev_hash`) and its own `hash`: SHA-256 over that link and
+its content (id, seq, instant, kind, person, incident, message, data) in one canonical JSON
+form. `verify` walks the chain in `seq` order and names the first event that no longer matches
+(altered), the first number missing (deleted), and any event outside the chain (inserted).
+
+How the chain stays one line with several processes writing: the chain is extended in the
+committing transaction's last moment (`before_commit`), under the row lock of the single
+`audit_head` row (`SELECT … FOR UPDATE` on PostgreSQL; SQLite's write lock, taken at BEGIN,
+already serialises writers). Committers queue on that lock only for the few statements that
+number their own events, so `seq` follows commit order and no two transactions can take the
+same place. A transaction that rolls back gives its place back with its events.
+
+A chain without a secret shows tampering against a head somebody kept: whoever can write to
+the database and recompute every later hash can build a consistent new chain. So exports carry
+the head they cover (`seq:hash`), and `verify(…, head=…)` checks that head is still there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy import bindparam, event, select, update
+from sqlalchemy.orm import Session
+
+from escalation.base.models import AuditHead, Event
+
+GENESIS = "0" * 64  # the `prev_hash` of the first event
+HEAD_ID = 1
+_WRITTEN = "faro.events_written"  # ids of this transaction's events, read and written here
+_CHUNK = 5_000
+
+
+def content(row: Any, seq: int) -> str:
+    """An event's content in canonical form, as number `seq`: what its hash covers besides
+    the link. `row`: an event row read from the database (or an Event)."""
+    at = row.at.astimezone(UTC).isoformat(timespec="microseconds")
+    fields = [row.id, seq, at, row.kind, row.person_id, row.incident_id, row.message_id]
+    fields.append(row.data or {})
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def link(prev_hash: str, row: Any, seq: int) -> str:
+    """The hash of event `row` as number `seq`, after the event whose hash is `prev_hash`."""
+    return hashlib.sha256(f"{prev_hash}\n{content(row, seq)}".encode("ascii")).hexdigest()
+
+
+def chain(rows: Iterable[Any], after: Head) -> list[dict[str, Any]]:
+    """Number and hash `rows` (oldest first) onto `after`: one `{_id, seq, prev_hash, hash}`
+    per row, for the UPDATE that writes them (`CHAIN_UPDATE`)."""
+    seq, digest, links = after.seq, after.hash, []
+    for row in rows:
+        seq += 1
+        links.append(
+            {"_id": row.id, "seq": seq, "prev_hash": digest, "hash": link(digest, row, seq)}
+        )
+        digest = links[-1]["hash"]
+    return links
+
+
+def write_links(connection, links: list[dict[str, Any]]) -> None:
+    """Store `chain`'s links on their events, in one executemany."""
+    table = Event.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("_id"))
+        .values(seq=bindparam("seq"), prev_hash=bindparam("prev_hash"), hash=bindparam("hash"))
+    )
+    connection.execute(statement, links)
+
+
+@dataclass(frozen=True)
+class Head:
+    """Where the chain ends: the last event's `seq` and `hash` (`0:GENESIS` when empty)."""
+
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+    @classmethod
+    def parse(cls, text: str) -> Head:
+        seq, _, digest = text.strip().partition(":")
+        if not seq.isdigit() or len(digest) != 64 or set(digest) - set("0123456789abcdef"):
+            raise ValueError(f"a chain head reads SEQ:HASH (64 hex digits), not {text!r}")
+        return cls(int(seq), digest)
+
+
+def head(session: Session) -> Head:
+    """The chain's head as this transaction sees it."""
+    row = session.get(AuditHead, HEAD_ID)
+    return Head(row.seq, row.hash) if row else Head(0, GENESIS)
+
+
+# --- Extending the chain, at commit ------------------------------------------------------------
+
+
+def written(session: Session, ids: Iterable[int]) -> None:
+    """Note events this transaction wrote with a Core INSERT (`timeline.record_many`); those
+    added through the ORM are noted by the flush."""
+    session.info.setdefault(_WRITTEN, set()).update(ids)
+
+
+@event.listens_for(Session, "after_flush")
+def _noted(session: Session, _context) -> None:
+    new = [obj.id for obj in session.new if isinstance(obj, Event)]
+    if new:
+        written(session, new)
+
+
+@event.listens_for(Session, "before_commit")
+def _chain(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
+    session.flush()
+    ids = session.info.pop(_WRITTEN, None)
+    if ids:
+        extend(session, ids)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    if not session.in_transaction():
+        session.info.pop(_WRITTEN, None)
+
+
+def extend(session: Session, ids: set[int]) -> None:
+    """Number and hash this transaction's events `ids` onto the head, under its lock. Rows a
+    rolled-back SAVEPOINT took away are not there to be read, so they take no place."""
+    rows = _unchained(session, ids)
+    if not rows:
+        return
+    locked = select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
+    top = session.execute(locked).scalar_one_or_none()
+    if top is None:  # a database made without the migrations: its chain starts here
+        top = AuditHead(id=HEAD_ID, seq=0, hash=GENESIS)
+        session.add(top)
+    links = chain(rows, Head(top.seq, top.hash))
+    write_links(session.connection(), links)
+    top.seq, top.hash = links[-1]["seq"], links[-1]["hash"]
+    session.flush()
+
+
+def _unchained(session: Session, ids: set[int]) -> list[Any]:
+    """This transaction's events as the database holds them, in the order they were written."""
+    columns = Event.__table__.c
+    rows = []
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start : start + _CHUNK]
+        query = (
+            select(columns)
+            .where(columns.id.between(chunk[0], chunk[-1]), columns.seq.is_(None))
+            .order_by(columns.id)
+        )
+        wanted = set(chunk)
+        rows.extend(row for row in session.connection().execute(query) if row.id in wanted)
+    return rows
+
+
+# --- Walking it --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What `verify` found: `ok`, how many events it walked, the head, and the first problem."""
+
+    ok: bool
+    events: int
+    head: Head
+    problem: str | None = None
+    event_id: int | None = None
+
+
+def verify(session: Session, *, expected: Head | None = None) -> Finding:
+    """Walk the whole chain; stop at the first event altered, deleted or inserted. With
+    `expected` (a head an export carried), also check that head is still part of the chain."""
+    columns = Event.__table__.c
+    walk = _Walk(expected)
+    chained = select(columns).where(columns.seq.is_not(None)).order_by(columns.seq)
+    with session.connection().execution_options(yield_per=_CHUNK).execute(chained) as rows:
+        problem = next(filter(None, map(walk.step, rows)), None)
+    if problem:
+        return walk.broken(*problem)
+    top = head(session)
+    last = f"after event #{walk.last_id}" if walk.last_id else "the chain is empty"
+    if top.seq > walk.seq:
+        gone = top.seq - walk.seq
+        return walk.broken(
+            f"the last {gone} event(s) of the chain were deleted ({last})", walk.last_id
+        )
+    if top != Head(walk.seq, walk.hash):
+        return walk.broken(
+            f"the chain's head {top} does not match its last event ({last}): the head was altered",
+            walk.last_id,
+        )
+    outside = session.scalar(
+        select(columns.id).where(columns.seq.is_(None)).order_by(columns.id).limit(1)
+    )
+    if outside is not None:
+        return walk.broken(
+            f"event #{outside} is not in the chain: it was inserted outside Faro", outside
+        )
+    if expected is not None and expected.seq > walk.seq:
+        return walk.broken(
+            f"the head {expected} is beyond the chain's end (seq {walk.seq}): events were deleted",
+            None,
+        )
+    return Finding(True, walk.seq, Head(walk.seq, walk.hash))
+
+
+class _Walk:
+    """The chain walked so far: the last good event's `seq`, `hash` and id."""
+
+    def __init__(self, expected: Head | None) -> None:
+        self.expected = expected
+        self.seq, self.hash, self.last_id = 0, GENESIS, None
+
+    def step(self, row: Any) -> tuple[str, int] | None:
+        """Take the next event; what is wrong with it, if anything (and its id)."""
+        if row.seq != self.seq + 1:
+            missing = (
+                f"{self.seq + 1}" if row.seq == self.seq + 2 else f"{self.seq + 1} to {row.seq - 1}"
+            )
+            after = f"after event #{self.last_id}" if self.last_id else "at the start"
+            return (
+                f"event {missing} of the chain was deleted ({after}, before event #{row.id})",
+                row.id,
+            )
+        if row.prev_hash != self.hash:
+            problem = (
+                "does not follow the event before it: that one was altered or this one inserted"
+            )
+            return f"event #{row.id} (seq {row.seq}) {problem}", row.id
+        if link(self.hash, row, row.seq) != row.hash:
+            problem = "was altered: its content no longer matches its hash"
+            return f"event #{row.id} (seq {row.seq}) {problem}", row.id
+        kept = self.expected
+        if kept is not None and row.seq == kept.seq and row.hash != kept.hash:
+            where = f"event #{row.id} (seq {row.seq})"
+            return f"the head {kept} is no longer in the chain: {where} has another hash", row.id
+        self.seq, self.hash, self.last_id = row.seq, row.hash, row.id
+        return None
+
+    def broken(self, problem: str, event_id: int | None) -> Finding:
+        return Finding(False, self.seq, Head(self.seq, self.hash), problem, event_id)
