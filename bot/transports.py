@@ -22,6 +22,8 @@ from escalation.base.channels import CHANNELS
 from escalation.base.models import SMS, VOICE, WHATSAPP
 
 log = logging.getLogger(__name__)
+# The SDK logs every request's method, URL, headers and response at INFO: nine lines a text.
+logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 TIMEOUT_SECONDS = 10
 

@@ -1,7 +1,8 @@
 """Twilio's webhooks: inbound messages and delivery status. Signed, quick, never sending.
 
 The signature is checked first, against PUBLIC_BASE_URL + the path Twilio called (a proxy in
-front of us must not change what we validate), with every form field.
+front of us must not change what we validate), with every form field and every value of a
+repeated one (the form itself, not its first values, goes to the SDK's validator).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from escalation.delivery import on_delivery_failed
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
+SID_LENGTH = 64  # inbound_message.message_sid; Twilio's own are 34 characters
+ROW_ID_MAX = 2**31 - 1  # an Integer primary key on PostgreSQL
 
 # Twilio may report statuses out of order; a later callback never moves a message backwards.
 STATUS_RANK = {
@@ -46,7 +49,7 @@ def check_signature():
     if (
         not token
         or not signature
-        or not RequestValidator(token).validate(url, request.form.to_dict(), signature)
+        or not RequestValidator(token).validate(url, request.form, signature)
     ):
         log.warning(
             "rejected unsigned or forged request to %s from %s", request.path, request.remote_addr
@@ -60,6 +63,9 @@ def inbound_sms():
     sender = request.form.get("From", "").strip()
     if not sid or not sender:
         log.warning("inbound webhook without MessageSid or From")
+        abort(400)
+    if len(sid) > SID_LENGTH:  # cut, two such ids would be one message: never Twilio's
+        log.warning("inbound webhook with a %d-character MessageSid refused", len(sid))
         abort(400)
     app = faro()
     result = receive(
@@ -84,7 +90,7 @@ def twiml(reply: str | None) -> Response:
 @bp.post("/status")
 def delivery_status():
     status = request.form.get("MessageStatus", "").strip().lower()
-    message_id = request.args.get("id", type=int)
+    message_id = request.args.get("id", type=_row_id)
     now = utcnow()
     with faro().transaction() as session:
         message = session.get(OutboundMessage, message_id) if message_id else None
@@ -107,6 +113,14 @@ def delivery_status():
             config=faro().settings.domain,
         )
     return "", 200
+
+
+def _row_id(text: str) -> int:
+    """`?id=` as one of our outbox ids; anything else is a ValueError (read as absent)."""
+    value = int(text)
+    if not 0 < value <= ROW_ID_MAX:
+        raise ValueError(text)
+    return value
 
 
 def _apply_status(
