@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -25,10 +26,21 @@ from sqlalchemy.orm import Session
 
 from escalation.base.channels import CHANNELS
 from escalation.base.db import utcnow
+from escalation.base.kinds import ADMINS, BUDDIES, PERSON_PREFIX, TARGET_ROLES
 from escalation.base.kinds import KINDS as REGISTRY
-from escalation.base.kinds import PERSON_PREFIX, TARGET_ROLES
-from escalation.base.models import Policy, University
+from escalation.base.models import (
+    COORDINATOR,
+    MENTAL_HEALTH,
+    NURSE,
+    SMS,
+    SUPERVISOR,
+    VOICE,
+    WHATSAPP,
+    Policy,
+    University,
+)
 from escalation.base.phones import BadPhone, normalize_phone
+from escalation.base.timeline import record
 
 log = logging.getLogger(__name__)
 
@@ -177,8 +189,11 @@ def save_policy(session: Session, university: University | None, kind: str, step
     return row
 
 
-def import_policies(session: Session, document: Any) -> list[Policy]:
-    """Import `{"university": name or null, "policies": {kind: [steps]}}`; all or nothing."""
+def import_policies(
+    session: Session, document: Any, *, now: datetime | None = None, account: str = "cli"
+) -> list[Policy]:
+    """Import `{"university": name or null, "policies": {kind: [steps]}}`; all or nothing.
+    Each kind saved writes a `policy_changed` event naming `account`, as the console does."""
     if not isinstance(document, dict) or not isinstance(document.get("policies"), dict):
         raise PolicyError('a policy file is {"university": …, "policies": {kind: [steps]}}')
     university = None
@@ -188,7 +203,11 @@ def import_policies(session: Session, document: Any) -> list[Policy]:
         if university is None:
             raise PolicyError(f"unknown university {name!r}")
     checked = {kind: validate(kind, steps) for kind, steps in document["policies"].items()}
-    return [save_policy(session, university, k, to_json(s)) for k, s in checked.items()]
+    now = now or utcnow()
+    return [
+        change_policy(session, now, university, k, to_json(s), account=account)
+        for k, s in checked.items()
+    ]
 
 
 def load_policy(session: Session, university_id: int | None, kind: str) -> list[Step]:
@@ -212,3 +231,138 @@ def _row(session: Session, university_id: int | None, kind: str) -> Policy | Non
         else Policy.university_id == university_id
     )
     return session.scalar(select(Policy).where(university, Policy.kind == kind).limit(1))
+
+
+# --- changing a policy (the console and `import-policies`) ------------------------------------
+
+OWN, DEFAULT_ROW, BUILT_IN = "own", "default", "built_in"
+
+
+def policy_source(session: Session, university_id: int | None, kind: str) -> str:
+    """Where the steps `load_policy` gives come from: the university's own row (OWN), the
+    default row (DEFAULT_ROW) or the built-in table (BUILT_IN). A stored row that no longer
+    validates is skipped here as it is there."""
+    candidates = (
+        ((university_id, OWN), (None, DEFAULT_ROW))
+        if university_id is not None
+        else ((None, DEFAULT_ROW),)
+    )
+    for candidate, source in candidates:
+        row = _row(session, candidate, kind)
+        if row is not None and _valid(kind, row.steps):
+            return source
+    return BUILT_IN
+
+
+def _valid(kind: str, steps: Any) -> bool:
+    try:
+        validate(kind, steps)
+    except PolicyError:
+        return False
+    return True
+
+
+def change_policy(
+    session: Session,
+    now: datetime,
+    university: University | None,
+    kind: str,
+    steps: Any,
+    *,
+    account: str,
+) -> Policy:
+    """Validate and store one kind's policy for `university` (None: the default), and write
+    a `policy_changed` event with the steps that applied before and after. Nothing is
+    stored and no event is written when the steps do not validate (PolicyError)."""
+    university_id = university.id if university is not None else None
+    before = to_json(load_policy(session, university_id, kind))
+    row = save_policy(session, university, kind, steps)
+    _changed(session, now, university, kind, before, row.steps, account=account)
+    return row
+
+
+def reset_policy(
+    session: Session, now: datetime, university: University | None, kind: str, *, account: str
+) -> bool:
+    """Back to the default: drop the university's own policy for `kind` (for the default
+    row, back to the built-in table). Whether there was one to drop."""
+    university_id = university.id if university is not None else None
+    row = _row(session, university_id, kind)
+    if row is None:
+        return False
+    before = to_json(load_policy(session, university_id, kind))
+    session.delete(row)
+    session.flush()
+    after = to_json(load_policy(session, university_id, kind))
+    _changed(session, now, university, kind, before, after, account=account, reset=True)
+    return True
+
+
+def _changed(session, now, university, kind, before, after, *, account, reset=False) -> None:
+    record(session, now, "policy_changed", account=account, incident_kind=kind,
+           university=university.name if university is not None else None,
+           university_id=university.id if university is not None else None,
+           before=before, after=after, reset=reset)  # fmt: skip
+
+
+# --- a readable summary ------------------------------------------------------------------------
+
+# The words of a summary, per language: what a coordinator reads on the console, and what
+# `import-policies` prints after saving. Targets and channels not listed read as themselves.
+_WORDS: dict[str, dict[str, str]] = {
+    "es": {
+        "at_once": "al momento", "later": "{wait} después", "by": "por", "and": "y",
+        "repeat": "luego cada {every}, {count}", "times_1": "1 vez", "times_n": "{n} veces",
+        "tail": "después, cada {every} hasta que alguien responda: todos ellos y los "
+                "administradores por SMS y llamada",
+        BUDDIES: "compañeras", NURSE: "enfermera", COORDINATOR: "coordinación",
+        SUPERVISOR: "supervisión", MENTAL_HEALTH: "salud mental", ADMINS: "administradores",
+        SMS: "SMS", WHATSAPP: "WhatsApp", VOICE: "llamada",
+    },
+    "en": {
+        "at_once": "at once", "later": "{wait} later", "by": "by", "and": "and",
+        "repeat": "then every {every}, {count}", "times_1": "once", "times_n": "{n} times",
+        "tail": "then every {every} until someone answers: all of them and the "
+                "administrators by SMS and call",
+        BUDDIES: "buddies", NURSE: "nurse", COORDINATOR: "coordinator",
+        SUPERVISOR: "supervisor", MENTAL_HEALTH: "mental-health contact",
+        ADMINS: "administrators", SMS: "SMS", WHATSAPP: "WhatsApp", VOICE: "call",
+    },
+}  # fmt: skip
+
+
+def summary(steps: list[Step], language: str = "es") -> str:
+    """One line saying what the policy does, e.g. "al momento: compañeras y enfermera por
+    SMS; 30 min después: coordinación por SMS y llamada; …". Waits read as "later" because
+    `after_minutes` counts from the step before, not from the opening of the case."""
+    words = _WORDS.get(language, _WORDS["es"])
+    parts = [_step_summary(step, n, words) for n, step in enumerate(steps, 1)]
+    last = steps[-1]
+    every = _duration(last.repeat_every_minutes or 0)
+    parts.append(words["tail"].format(every=every))
+    return "; ".join(parts)
+
+
+def _step_summary(step: Step, n: int, words: dict[str, str]) -> str:
+    when = words["at_once"] if n == 1 else words["later"].format(wait=_duration(step.after_minutes))
+    whom = _joined([words.get(t, t.removeprefix(PERSON_PREFIX)) for t in step.targets], words)
+    how = _joined([words.get(c, c) for c in step.channels], words)
+    text = f"{when}: {whom} {words['by']} {how}"
+    if step.repeat_every_minutes is not None and step.repeat_count:
+        count = words["times_1"] if step.repeat_count == 1 else words["times_n"]
+        text += ", " + words["repeat"].format(
+            every=_duration(step.repeat_every_minutes), count=count.format(n=step.repeat_count)
+        )
+    return text
+
+
+def _joined(items: list[str], words: dict[str, str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {words['and']} {items[-1]}"
+
+
+def _duration(minutes: int) -> str:
+    """`45 min`, `2 h`, `1 h 30 min`: waits as a coordinator says them."""
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h" if not rest else f"{hours} h {rest} min"
