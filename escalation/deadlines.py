@@ -80,7 +80,7 @@ def handle_some_reminders(
         events.append(event_row(now, "checkin_reminded", person_id=intern_id,
                                 message_id=message_id, local_date=day))  # fmt: skip
     record_many(session, events)
-    return len(ids)
+    return len(claimed)  # ours: the pass counts what it handled, not what it looked at
 
 
 def _claim_reminders(session: Session, now: datetime, ids: list[int]) -> list:
@@ -136,7 +136,7 @@ def handle_some_deadlines(
         if checkin_id in checkins:
             checkin = checkins[checkin_id]
             _missed(session, now, interns[checkin.intern_id], checkin, config)
-    return len(ids)
+    return len(claimed)
 
 
 def _missed(session: Session, now: datetime, intern: Person, checkin: CheckIn, config) -> None:

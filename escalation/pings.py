@@ -128,7 +128,8 @@ def handle_some_due_pings(
     if not interns:
         return 0
     events, pings = [], []
-    for intern, due, new in _claim_next(session, next_pings(session, now, interns)):
+    claimed = _claim_next(session, next_pings(session, now, interns))
+    for intern, due, new in claimed:
         if due == SCHEDULE_NOW:
             events.append(event_row(now, "checkin_scheduled", person_id=intern.id, next=_iso(new)))
         elif Schedule.of(intern) is None:  # deactivated, or no longer an intern
@@ -137,7 +138,7 @@ def handle_some_due_pings(
             pings.append((intern, due, local_day(due, intern.timezone)))
     events += ping_all(session, now, pings, config)
     record_many(session, events)
-    return len(interns)
+    return len(claimed)  # ours: the pass counts what it handled, not what it looked at
 
 
 def _due_interns(session: Session, now: datetime, limit: int) -> list[Person]:
