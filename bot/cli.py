@@ -1,8 +1,9 @@
 """`flask --app app …` commands: db upgrade, import-roster, seed-demo, tick, scheduler,
-create-admin, audit verify."""
+create-admin, audit verify, import-policies."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from datetime import UTC, datetime
@@ -18,7 +19,19 @@ from escalation.accounts import AccountError, create_account
 from escalation.base import audit
 from escalation.base.db import transaction, utcnow
 from escalation.base.migrate import upgrade
-from escalation.base.models import ACCOUNT_ROLES, ADMIN, Person
+from escalation.base.models import ACCOUNT_ROLES, ADMIN, Person, University
+from escalation.policy import (
+    KINDS,
+    MAX_REPEATS,
+    MAX_STEPS,
+    MIN_REPEAT_MINUTES,
+    STEP_CHANNELS,
+    TARGET_ROLES,
+    PolicyError,
+    import_policies,
+    load_policy,
+    summary,
+)
 from escalation.roster import ImportReport, Uncovered, import_roster
 
 log = logging.getLogger(__name__)
@@ -214,8 +227,67 @@ def audit_verify(expected: str | None) -> None:
     click.echo(f"{finding.events} events, chain intact, head {finding.head}{checked}")
 
 
+POLICY_FILE_HELP = f"""Escalation policies from a JSON file, checked as the console checks them;
+a file with any error saves nothing (exit 1).
+
+\b
+The file (one university, or null for the default of every university without its own):
+  {{"university": "UANL",
+   "policies": {{"missed_checkin": [
+     {{"after_minutes": 0, "targets": ["buddies", "nurse"], "channels": ["sms"]}},
+     {{"after_minutes": 30, "targets": ["coordinator"], "channels": ["sms", "voice"],
+      "repeat_every_minutes": 30, "repeat_count": 3}}]}}}}
+
+\b
+kinds:    {", ".join(KINDS)}
+          (only the kinds in the file change)
+steps:    1 to {MAX_STEPS}; after_minutes counts from the step before (the first: 0, at once)
+targets:  {", ".join(TARGET_ROLES)},
+          or person:+52... (a phone)
+channels: {", ".join(STEP_CHANNELS)}
+the last step only: repeat_every_minutes ({MIN_REPEAT_MINUTES} or more) and repeat_count
+  (0 to {MAX_REPEATS}); after the repeats everyone on the policy and the administrators are
+  called until someone answers
+"""
+
+
+@click.command("import-policies", help=POLICY_FILE_HELP)
+@with_appcontext
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_policies_command(path: Path) -> None:
+    document = _policy_file(path)
+    try:
+        with transaction(faro().sessions) as session:
+            saved = import_policies(session, document, now=utcnow(), account="cli")
+            lines = [_saved_line(session, row) for row in saved]
+    except PolicyError as exc:
+        raise click.ClickException(f"{path}: {exc}; nothing was saved") from None
+    for line in lines:
+        click.echo(line)
+
+
+def _policy_file(path: Path):
+    try:
+        return json.loads(path.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(
+            f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}); nothing was saved"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(
+            f"{path}:{exc.lineno}:{exc.colno}: not JSON ({exc.msg}); nothing was saved"
+        ) from None
+
+
+def _saved_line(session, row) -> str:
+    university = session.get(University, row.university_id) if row.university_id else None
+    where = university.name if university else "the default policy"
+    steps = load_policy(session, row.university_id, row.kind)
+    return f"saved {where}, {row.kind}: {summary(steps, 'en')}"
+
+
 def init_app(app: Flask) -> None:
     commands = (db, import_roster_command, seed_demo_command, tick_command, scheduler_command,
-                create_admin_command, audit_group)  # fmt: skip
+                create_admin_command, audit_group, import_policies_command)  # fmt: skip
     for command in commands:
         app.cli.add_command(command)

@@ -3,10 +3,11 @@ own, and a bad policy is refused with a reason when it is saved or imported."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from escalation.base.db import transaction
 from escalation.base.models import (
@@ -16,11 +17,14 @@ from escalation.base.models import (
     SELF_HARM,
     SUPPORT,
     TRIP_OVERDUE,
+    Event,
+    Policy,
     University,
 )
 from escalation.policy import (
     DEFAULTS,
     KINDS,
+    STEP_CHANNELS,
     PolicyError,
     Step,
     import_policies,
@@ -176,3 +180,91 @@ def test_the_engine_follows_the_university_policy_with_people_and_administrators
     faro.run_pass(T0 + timedelta(minutes=15))
     assert [m.channel for m in texts(faro, marta)] == ["sms", "sms"]
     assert len(calls(faro, marta)) == 1 and len(calls(faro, admin)) == 2
+
+
+# --- `flask --app app import-policies FILE` --------------------------------------------------
+
+QUICK_MISSED = [
+    {"after_minutes": 0, "targets": ["coordinator"], "channels": ["sms"]},
+    {"after_minutes": 15, "targets": ["supervisor"], "channels": ["voice"],
+     "repeat_every_minutes": 15, "repeat_count": 2},
+]  # fmt: skip
+
+
+def policy_file(tmp_path, document) -> str:
+    path = tmp_path / "policies.json"
+    path.write_text(document if isinstance(document, str) else json.dumps(document), "utf-8")
+    return str(path)
+
+
+def policy_events(faro):
+    with faro.sessions() as session:
+        return list(session.scalars(select(Event).where(Event.kind == "policy_changed")))
+
+
+def test_import_policies_saves_a_good_file_says_what_and_writes_the_events(
+    runner, faro, people, tmp_path
+):
+    path = policy_file(tmp_path, {"university": "UANL", "policies": {MISSED_CHECKIN: QUICK_MISSED}})
+    result = runner.invoke(args=["import-policies", path])
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "saved UANL, missed_checkin: at once: coordinator by SMS; 15 min later: supervisor by "
+        "call, then every 15 min, 2 times; then every 15 min until someone answers: all of them "
+        "and the administrators by SMS and call\n"
+    )
+    with faro.sessions() as session:
+        uanl = session.scalar(select(University).where(University.name == "UANL"))
+        assert load_policy(session, uanl.id, MISSED_CHECKIN) == validate(
+            MISSED_CHECKIN, QUICK_MISSED
+        )
+    [event] = policy_events(faro)
+    assert event.data["account"] == "cli" and event.data["university"] == "UANL"
+    assert event.data["incident_kind"] == MISSED_CHECKIN
+    assert event.data["before"] == DEFAULTS[MISSED_CHECKIN]
+    assert event.data["after"] == QUICK_MISSED
+
+
+def test_import_policies_for_the_default_policy(runner, faro, tmp_path):
+    path = policy_file(tmp_path, {"university": None, "policies": {SUPPORT: QUICK_MISSED}})
+    result = runner.invoke(args=["import-policies", path])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("saved the default policy, support: at once: coordinator")
+    with faro.sessions() as session:
+        assert load_policy(session, None, SUPPORT) == validate(SUPPORT, QUICK_MISSED)
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ("{not json", "policies.json:1:2: not JSON (Expecting property name enclosed in double "
+                      "quotes); nothing was saved"),
+        ([], 'a policy file is {"university": …, "policies": {kind: [steps]}}; nothing was saved'),
+        ({"university": "Atlantis", "policies": {SUPPORT: QUICK_MISSED}},
+         "unknown university 'Atlantis'; nothing was saved"),
+        ({"university": "UANL", "policies": {
+            SUPPORT: QUICK_MISSED,
+            MISSED_CHECKIN: [{**QUICK_MISSED[0], "channels": ["pigeon"]}, QUICK_MISSED[1]]}},
+         "missed_checkin step 1: channel 'pigeon' is not one of sms, whatsapp, voice; nothing "
+         "was saved"),
+        ({"university": "UANL", "policies": {"flood": QUICK_MISSED}},
+         "unknown incident kind 'flood'; use one of: emergency"),
+    ],
+)  # fmt: skip
+def test_import_policies_refuses_a_bad_file_in_one_line_and_saves_nothing(
+    runner, faro, people, tmp_path, document, message
+):
+    result = runner.invoke(args=["import-policies", policy_file(tmp_path, document)])
+    assert result.exit_code == 1
+    [line] = result.output.splitlines()  # one line, no traceback
+    assert line.startswith("Error: ") and message in line, line
+    with faro.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Policy)) == 0
+    assert policy_events(faro) == []
+
+
+def test_import_policies_help_documents_the_file_format(runner):
+    result = runner.invoke(args=["import-policies", "--help"])
+    assert result.exit_code == 0
+    for word in ("after_minutes", "repeat_every_minutes", "person:+52", *KINDS, *STEP_CHANNELS):
+        assert word in result.output, word
