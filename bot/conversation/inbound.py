@@ -40,6 +40,7 @@ UNCLEAR_AFTER, UNCLEAR_WINDOW = 3, timedelta(minutes=15)
 @dataclass(frozen=True)
 class Received:
     reply: str | None
+    pending: bool = False  # stored, but acting on it failed: the tick will (and answers then)
 
 
 def clean_body(body: str | None) -> str:
@@ -70,7 +71,7 @@ def receive(
     except Exception:
         # The message is stored; the tick processes it again and answers through the outbox.
         log.exception("processing inbound message %s failed; the tick will retry it", message_id)
-        return Received(None)
+        return Received(None, pending=True)
     if not claimed:  # processed already (a retried delivery): the same answer again
         with sessions() as session:
             return Received(session.get(InboundMessage, message_id).reply)
