@@ -39,6 +39,7 @@ VALUES = {
     # Our own outbox states (escalation.base.models.outbound_status); Twilio's delivery and
     # call states read as themselves where a catalog has no label.
     "status.": lambda: ("queued", "sent", "failed", "delivered", "undelivered"),
+    "history.day.": lambda: __import__("escalation.history", fromlist=["LABELLED"]).LABELLED,
 }
 # Timeline events read as their kind when a catalog has no label (bot.console.i18n.t); the ones
 # the console itself writes must have one.

@@ -324,9 +324,12 @@ def person_page(person_id: int):
         ).all()
         covered = _covered_by(db, person) if person.is_intern else []
         trip = open_trip(db, person) if person.is_intern else None
+        from bot.console.history import context  # her calendar and trend (issue 10)
+
         return render_template("console/person.html", person=person, incidents=incidents,
                                messages=_last_messages(db, person), covered=covered,
-                               trip=trip, action_form=ActionForm())  # fmt: skip
+                               trip=trip, action_form=ActionForm(),
+                               history=context(db, person, scope()))  # fmt: skip
 
 
 def _covered_by(db, intern: Person) -> list[tuple[str, list[Person]]]:
