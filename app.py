@@ -11,6 +11,7 @@ import atexit
 import logging
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
 from flask import Flask
 
@@ -21,9 +22,14 @@ log = logging.getLogger("faro")
 
 
 def create_app(
-    config: Mapping[str, str] | None = None, *, transport=None, start_scheduler: bool = True
+    config: Mapping[str, str] | None = None,
+    *,
+    transport=None,
+    start_scheduler: bool = True,
+    instance_path: str | None = None,
 ) -> Flask:
-    """The Flask app. `config` (a test's settings, as environment keys) replaces the environment.
+    """The Flask app. `config` (a test's settings, as environment keys) replaces the environment;
+    `instance_path` (absolute) replaces Flask's instance folder (`instance/`: the spool).
 
     With RUN_SCHEDULER=1 the in-process scheduler starts here, unless the caller starts it
     itself once the database is ready (`python app.py` migrates first)."""
@@ -35,9 +41,9 @@ def create_app(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    app = Flask(__name__)
+    app = Flask(__name__, instance_path=instance_path)
     app.config.update(SECRET_KEY=settings.secret_key, FARO_SETTINGS=settings)
-    app.extensions["faro"] = Faro(settings, transport)
+    app.extensions["faro"] = Faro(settings, transport, instance=Path(app.instance_path))
 
     from bot import cli, console, health, simulator, voice, webhook
 

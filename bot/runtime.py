@@ -6,19 +6,23 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import spool
 from bot.config import Settings
 from bot.conversation.retry import RETRY_INBOUND
 from bot.outbox import Dispatcher, dispatch_due
+from bot.spool import Spool
 from bot.transports import make_transport
 from escalation.base.db import make_engine, make_sessionmaker, transaction, utcnow
 from escalation.base.timeline import wake_on_commit
 from escalation.tick import DUE_WORK, RESUME, tick
 
 log = logging.getLogger(__name__)
+INSTANCE = Path(__file__).resolve().parents[1] / "instance"  # Flask's instance folder for app.py
 
 # A scheduler pass: the outage check first (the heartbeat still holds the last pass), then the
 # texts whose first processing failed, then the domain's due work.
@@ -26,13 +30,21 @@ STEPS = (RESUME, RETRY_INBOUND, *DUE_WORK)
 
 
 class Faro:
-    def __init__(self, settings: Settings, transport=None):
+    def __init__(self, settings: Settings, transport=None, *, instance: Path = INSTANCE):
         self.settings = settings
         self.engine = make_engine(settings.database_url)
         self.sessions: sessionmaker[Session] = make_sessionmaker(self.engine)
         self.transport = transport or make_transport(settings)
         self.dispatcher = Dispatcher(self.dispatch)
         self.scheduler = None
+        self.spool = Spool(spool.directory_for(instance, settings.database_url))
+        self.replayer = spool.Replayer(self.replay_spool, self.spool.pending)
+        if self.spool.pending():  # texts a previous run could not store
+            self.replayer.start()
+
+    def replay_spool(self) -> int:
+        """Store and act on the texts the webhook spooled while the database was away."""
+        return spool.replay(self.spool, self.sessions, self.settings.domain, self.wake)
 
     def wake(self, urgent: bool = False) -> None:
         """After a commit that queued messages to leave at once: the dispatcher sends them now
@@ -71,6 +83,7 @@ class Faro:
     def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
+        self.replayer.stop()
         self.dispatcher.stop()
         if hasattr(self.transport, "close"):
             self.transport.close()

@@ -15,8 +15,12 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.conversation.inbound import receive
+from bot.conversation.intents import EMERGENCY
+from bot.conversation.interpret import interpret
 from bot.runtime import faro
+from bot.spool import UNAVAILABLE
 from escalation.base.db import utcnow
+from escalation.base.messages import render
 from escalation.base.models import OutboundMessage
 from escalation.base.timeline import record
 from escalation.delivery import on_delivery_failed
@@ -67,17 +71,36 @@ def inbound_sms():
     if len(sid) > SID_LENGTH:  # cut, two such ids would be one message: never Twilio's
         log.warning("inbound webhook with a %d-character MessageSid refused", len(sid))
         abort(400)
-    app = faro()
-    result = receive(
-        app.sessions,
-        utcnow(),
-        sid=sid,
-        from_address=sender,
-        body=request.form.get("Body"),
-        config=app.settings.domain,
-        wake=app.wake,
-    )
+    app, arrived, body = faro(), utcnow(), request.form.get("Body")
+    try:
+        result = receive(
+            app.sessions,
+            arrived,
+            sid=sid,
+            from_address=sender,
+            body=body,
+            config=app.settings.domain,
+            wake=app.wake,
+        )
+    except UNAVAILABLE as exc:
+        # Twilio will not send it again: keep the signed form here, answer her all the same.
+        path = app.spool.write(
+            arrived, list(request.form.items(multi=True)), request.headers["X-Twilio-Signature"]
+        )
+        log.error("database unavailable (%s): text %s from %s spooled to %s",
+                  exc.__class__.__name__, sid, sender, path.name)  # fmt: skip
+        app.replayer.start()
+        return twiml(held(body, app.settings.domain.default_language))
+    if result.pending:
+        return twiml(held(body, app.settings.domain.default_language))
     return twiml(result.reply)
+
+
+def held(body: str | None, language: str) -> str:
+    """Her answer while Faro cannot act on her text yet (read without the database): it is
+    kept and will be acted on; an emergency word is told to call 911 now."""
+    emergency = interpret(body).kind == EMERGENCY
+    return render("held_emergency" if emergency else "held", language)
 
 
 def twiml(reply: str | None) -> Response:

@@ -161,10 +161,14 @@ def extra_settings() -> dict[str, str]:
 
 
 @pytest.fixture
-def app(database_url, transport, extra_settings):
+def app(database_url, transport, extra_settings, tmp_path):
     from app import create_app  # imported here so that pure-function tests need no app
 
-    app = create_app(settings_for(database_url, **extra_settings), transport=transport)
+    app = create_app(
+        settings_for(database_url, **extra_settings),
+        transport=transport,
+        instance_path=str(tmp_path / "instance"),
+    )
     app.config["TESTING"] = True
     yield app
     app.extensions["faro"].close()

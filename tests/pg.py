@@ -71,6 +71,11 @@ class ThrowawayServer:
             "UTF8",
             "--no-sync",
         )
+        self.resume()
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def resume(self) -> None:
+        """Start the server (again, after `pause`), on the same port with the same data."""
         options = (
             f"-h 127.0.0.1 -p {self.port} -k {self.dir} -F "
             "-c max_connections=200 -c full_page_writes=off"
@@ -86,7 +91,10 @@ class ThrowawayServer:
             "-w",
             "start",
         )
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def pause(self) -> None:
+        """Stop the server as a crash would (`immediate`), keeping its data: an outage."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
 
     def stop(self) -> None:
         try:
