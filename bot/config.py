@@ -49,6 +49,7 @@ class Settings:
     default_timezone: str = "America/Monterrey"
     default_language: str = "es"
     port: int = 5000
+    metrics_token: str = ""
 
     @cached_property
     def domain(self) -> DomainConfig:
@@ -135,7 +136,7 @@ def load_settings(env: Mapping[str, str], *, run_scheduler_default: bool = False
     text = {k: env.get(k, "").strip() for k in _TEXT_KEYS}
     explicit_transport = env.get("SMS_TRANSPORT", "").strip()
     settings = Settings(
-        database_url=env.get("DATABASE_URL", "").strip() or Settings.database_url,
+        database_url=_database_url(env.get("DATABASE_URL", "").strip() or Settings.database_url),
         public_base_url=_url(env, "PUBLIC_BASE_URL", Settings.public_base_url),
         twilio_api_base_url=_url(env, "TWILIO_API_BASE_URL", ""),
         run_scheduler=_flag(env, "RUN_SCHEDULER", run_scheduler_default),
@@ -159,7 +160,34 @@ _TEXT_KEYS = (
     "TWILIO_WHATSAPP_FROM",
     "TWILIO_VOICE_FROM",
     "TWILIO_WHATSAPP_CHECKIN_CONTENT_SID",
+    "METRICS_TOKEN",
 )
+
+_URL_EXAMPLES = "postgresql://faro@db.example/faro or sqlite:///instance/faro.db"
+
+
+def _database_url(raw: str) -> str:
+    """A SQLAlchemy URL for PostgreSQL (through psycopg 3, the driver Faro ships) or SQLite."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(
+            f"DATABASE_URL is not a database URL; write it like {_URL_EXAMPLES}"
+        ) from None
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return raw
+    if backend not in ("postgresql", "postgres"):
+        raise ConfigError(
+            f"DATABASE_URL: Faro runs on PostgreSQL or SQLite, not {backend!r}; "
+            f"write it like {_URL_EXAMPLES}"
+        )
+    if url.drivername not in ("postgresql+psycopg",):  # postgres://, postgresql://, +psycopg2
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
 
 
 def _pick_transport(settings: Settings, explicit: str, env: Mapping[str, str]) -> Settings:
