@@ -106,6 +106,7 @@ def _closable(session: Session, intern: Person) -> dict[str, Incident]:
                 Incident.intern_id == intern.id,
                 Incident.kind.in_(CLOSED_BY_HER_OK),
                 Incident.resolved_at.is_(None),
+                Incident.drill.is_(False),  # she knows nothing of a drill
             )
         )
     }

@@ -12,6 +12,10 @@ Every unit of due work is claimed by a conditional UPDATE (proceed only on rowco
 A step's stage is (step, repeats): steps 1..n of the policy, then repeats of step n, then the
 "final" stage n + 1 (everyone on the policy and the administrators, called and texted) which
 repeats at the last step's interval until someone acknowledges: the chain never goes quiet.
+
+A drill (`Incident.drill`, escalation.drills) runs the same stages with every message marked
+SIMULACRO, and never reaches the final stage: when that stage falls due (the last step's wait
+after its last repeat has passed) the drill closes itself instead and tells those it alerted.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ from escalation.policy import Step, load_policy
 log = logging.getLogger(__name__)
 
 ALERT = "alert"
+DRILL_MARK, VOICE_DRILL_MARK = "drill_mark", "voice_drill_mark"
+DRILL_ENDED = "drill_ended"  # the event, the notice's template and the resolution
 ACK_REMIND_AFTER = timedelta(hours=2)
 REESCALATE_AFTER = timedelta(minutes=30)
 # A failed alert older than this is history, not something to fail over any more.
@@ -149,10 +155,19 @@ def alert_body(
 ) -> str:
     """The alert text, or for a call the words spoken (same facts, the code digit by digit)."""
     facts = alert_facts(incident, intern)
+    mark = mark_of(incident, channel)
     if channel == VOICE:
-        return render(KINDS[incident.kind].voice_template, language, **facts)
+        return render(KINDS[incident.kind].voice_template, language, mark=mark, **facts)
     template = KINDS[incident.kind].alert_template
-    return render(template, language, again=again, others=others, **facts)
+    return render(template, language, mark=mark, again=again, others=others, **facts)
+
+
+def mark_of(incident: Incident, channel: str = SMS) -> str | None:
+    """What opens every message about a drill (`render`'s mark): SIMULACRO in a text, and a
+    call that says "Simulacro" before anything else. None for a real incident."""
+    if not incident.drill:
+        return None
+    return VOICE_DRILL_MARK if channel == VOICE else DRILL_MARK
 
 
 def priority_of(incident: Incident) -> int:
@@ -288,6 +303,9 @@ def take_stage(
     the incident was opened in this transaction, so nobody was alerted before."""
     step, repeats, passed = incident.step, incident.repeats, False
     while True:
+        if incident.drill and step > len(policy):  # nobody left on the policy to practise
+            end_drill(session, now, incident, after_step=step - 1)
+            return []
         stage = stage_step(policy, step)
         people = recipients(session, incident.intern, stage.targets, config.admin_phones)
         if people or step > len(policy):
@@ -363,6 +381,8 @@ def advance(session: Session, now: datetime, incident: Incident, config: DomainC
         return False
     policy = policy_for(session, incident)
     step, repeats, *_ = following(policy, incident.step, incident.repeats)
+    if incident.drill and step > len(policy):
+        return _end_drill_when_due(session, now, incident, due)
     claimed = session.execute(
         update(Incident)
         .where(
@@ -379,6 +399,55 @@ def advance(session: Session, now: datetime, incident: Incident, config: DomainC
         return False
     take_stage(session, now, incident, policy, config)
     return True
+
+
+def _end_drill_when_due(session: Session, now: datetime, incident: Incident, due) -> bool:
+    """The drill's last step has had its wait: close it, once (claimed like a step)."""
+    claimed = session.execute(
+        update(Incident)
+        .where(
+            Incident.id == incident.id,
+            Incident.next_step_at == due,
+            Incident.acknowledged_at.is_(None),
+            Incident.resolved_at.is_(None),
+        )
+        .values(next_step_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(incident)
+    if claimed != 1:
+        return False
+    end_drill(session, now, incident, after_step=incident.step)
+    return True
+
+
+def end_drill(session: Session, now: datetime, incident: Incident, *, after_step: int) -> None:
+    """Close a drill whose steps are over: the closing event (naming the account that started
+    it) and a short "SIMULACRO terminado" to everyone it alerted. The caller holds the claim."""
+    session.execute(
+        update(Incident)
+        .where(Incident.id == incident.id, Incident.resolved_at.is_(None))
+        .values(resolved_at=now, resolution=DRILL_ENDED, next_step_at=None, ack_check_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(incident)
+    record(session, now, DRILL_ENDED, person=incident.intern, incident=incident,
+           how="last_step", after_step=after_step,
+           account=drill_account(session, incident))  # fmt: skip
+    for r in alerted(session, incident):
+        body = render(DRILL_ENDED, r.language, code=incident.code, intern=incident.intern.name)
+        queue(session, now, kind=DRILL_ENDED, body=body, person=r.person, phone=r.phone,
+              incident=incident)  # fmt: skip
+
+
+def drill_account(session: Session, incident: Incident) -> str | None:
+    """The console account that started the drill (its `drill_started` event says)."""
+    data = session.scalar(
+        select(Event.data)
+        .where(Event.incident_id == incident.id, Event.kind == "drill_started")
+        .limit(1)
+    )
+    return (data or {}).get("account")
 
 
 # --- acknowledged but not resolved --------------------------------------------------------------
@@ -438,6 +507,7 @@ def _remind_holder(session: Session, now: datetime, incident: Incident) -> None:
     body = render(
         "ack_reminder",
         holder.language if holder else "es",
+        mark=mark_of(incident),
         code=incident.code,
         intern=intern.name,
         since=incident.acknowledged_at.astimezone(zone).strftime("%H:%M"),
@@ -586,6 +656,7 @@ def flag_unreachable(
         if admin == phone:
             continue
         body = render(
-            "responder_unreachable", "es", responder=name, phone=phone, code=incident.code
-        )
+            "responder_unreachable", "es", mark=mark_of(incident), responder=name, phone=phone,
+            code=incident.code,
+        )  # fmt: skip
         queue(session, now, kind="unreachable_notice", body=body, phone=admin, incident=incident)

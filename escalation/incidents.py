@@ -29,9 +29,12 @@ from escalation.base.timeline import queue, record
 from escalation.engine import (
     ACK_REMIND_AFTER,
     ALERT,
+    DRILL_ENDED,
     alerted,
     alerted_people,
+    drill_account,
     last_acknowledgement,
+    mark_of,
     realert_step_one,
     start,
 )
@@ -72,7 +75,7 @@ def open_incident(
         _rejoin(session, now, existing, intern, config, message_id)
         return existing, False
     incident = Incident(
-        code=_free_code(session),
+        code=free_code(session),
         intern_id=intern.id,
         kind=kind,
         severity=KINDS[kind].severity,
@@ -93,10 +96,17 @@ def open_incident(
     return incident, True
 
 
-def open_incident_of(session: Session, intern: Person, kind: str) -> Incident | None:
+def open_incident_of(
+    session: Session, intern: Person, kind: str, *, drill: bool = False
+) -> Incident | None:
+    """Her open incident of `kind`: the real one (by default), or her open drill of that
+    kind. A drill is never what her own texts join, close or are blocked by."""
     return session.scalar(
         select(Incident).where(
-            Incident.intern_id == intern.id, Incident.kind == kind, Incident.resolved_at.is_(None)
+            Incident.intern_id == intern.id,
+            Incident.kind == kind,
+            Incident.resolved_at.is_(None),
+            Incident.drill.is_(drill),
         )
     )
 
@@ -115,7 +125,8 @@ def _rejoin(session, now, incident, intern, config, message_id) -> None:
         realert_step_one(session, now, incident, config)
 
 
-def _free_code(session: Session) -> str:
+def free_code(session: Session) -> str:
+    """A code no open incident has, real or drill: `ATIENDO <code>` always names one case."""
     taken = set(session.scalars(select(Incident.code).where(Incident.resolved_at.is_(None))))
     while True:
         code = str(1000 + secrets.randbelow(9000))
@@ -197,7 +208,7 @@ def acknowledge(
            channel=channel, phone=phone, **_console(account))  # fmt: skip
     name = responder.name if responder else (account or render("admin_name", "es"))
     _tell_the_others(session, now, incident, phone, "ack_notice", responder=name)
-    if KINDS[incident.kind].tells_intern_on_ack:
+    if KINDS[incident.kind].tells_intern_on_ack and not incident.drill:  # she is not in it
         _tell_the_intern(session, now, incident, responder)
     return True
 
@@ -223,7 +234,10 @@ def resolve(
 
     An emergency or a duress incident is never closed by the intern herself (her text may be
     coerced), and neither is anything while she has a duress incident open. Returns whether
-    this call closed it."""
+    this call closed it. A drill is closed by a responder or by itself, never by her OK (she
+    knows nothing of it)."""
+    if by is not None and by.id == incident.intern_id and incident.drill:
+        return False
     if by is not None and by.id == incident.intern_id and _intern_may_not_close(session, incident):
         record(session, now, "close_refused", person=by, incident=incident, how=how)
         return False
@@ -247,6 +261,10 @@ def resolve(
         return False
     record(session, now, "resolved", person=by, incident=incident, how=how,
            by=by.name if by else None, **_console(account, note))  # fmt: skip
+    if incident.drill:
+        record(session, now, DRILL_ENDED, person=incident.intern, incident=incident, how=how,
+               account=drill_account(session, incident),
+               **({"closed_by": account} if account else {}))  # fmt: skip
     template = "all_clear_intern_ok" if how == INTERN_OK else "all_clear"
     name = by.name if by else (account or render("admin_name", "es"))
     _tell_the_others(session, now, incident, by.phone if by else None, template, responder=name)
@@ -270,6 +288,7 @@ def _tell_the_others(session, now, incident, skip_phone: str | None, template: s
     for r in alerted(session, incident):
         if r.phone == skip_phone:
             continue
-        body = render(template, r.language, code=incident.code, intern=intern.name, **ctx)
+        body = render(template, r.language, mark=mark_of(incident), code=incident.code,
+                      intern=intern.name, **ctx)  # fmt: skip
         queue(session, now, kind=template, body=body, person=r.person, phone=r.phone,
               incident=incident)  # fmt: skip

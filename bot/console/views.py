@@ -101,7 +101,8 @@ def _board(closed: str | None) -> dict:
         query = query.order_by(Incident.resolved_at.desc())
     else:
         query = query.where(Incident.resolved_at.is_(None))
-        query = query.order_by(_SEVERITY_ORDER, Incident.opened_at)
+        # Real cases first: a drill (SIMULACRO) never sits above a real night's case.
+        query = query.order_by(Incident.drill, _SEVERITY_ORDER, Incident.opened_at)
     with faro().sessions() as db:
         rows = [_row(db, incident, now) for incident in db.scalars(query.limit(SHOWN))]
         choices = _board_choices(db)

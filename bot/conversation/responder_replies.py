@@ -16,6 +16,7 @@ from escalation.base.kinds import KINDS
 from escalation.base.messages import render
 from escalation.base.models import Incident
 from escalation.base.timeline import record
+from escalation.engine import mark_of
 from escalation.incidents import acknowledge, holder_name, resolve
 
 if TYPE_CHECKING:
@@ -28,9 +29,11 @@ def on_ack(talk: Conversation, intent: i.Intent) -> str:
         return reply
     intern = incident.intern
     if acknowledge(talk.session, talk.now, incident, talk.person, phone=talk.phone):
-        return talk.say("ack_thanks", code=incident.code, intern=intern.name)
+        return talk.say("ack_thanks", mark=mark_of(incident), code=incident.code,
+                        intern=intern.name)  # fmt: skip
     holder = holder_name(talk.session, incident, talk.language)
-    return talk.say("ack_already", responder=holder, code=incident.code, intern=intern.name)
+    return talk.say("ack_already", mark=mark_of(incident), responder=holder, code=incident.code,
+                    intern=intern.name)  # fmt: skip
 
 
 def on_resolve(talk: Conversation, intent: i.Intent) -> str:
@@ -39,7 +42,8 @@ def on_resolve(talk: Conversation, intent: i.Intent) -> str:
         return reply
     if not resolve(talk.session, talk.now, incident, talk.person, "responder"):
         return talk.say("case_none")  # closed meanwhile by someone else
-    return talk.say("resolve_thanks", code=incident.code, intern=incident.intern.name)
+    return talk.say("resolve_thanks", mark=mark_of(incident), code=incident.code,
+                    intern=incident.intern.name)  # fmt: skip
 
 
 def on_case_status(talk: Conversation, intent: i.Intent) -> str:
@@ -53,6 +57,7 @@ def on_case_status(talk: Conversation, intent: i.Intent) -> str:
     acked = incident.acknowledged_at
     return talk.say(
         "case_status",
+        mark=mark_of(incident),  # a drill's state reads SIMULACRO first
         code=incident.code,
         intern=incident.intern.name,
         kind_name=render(KINDS[incident.kind].name_template, talk.language),
@@ -89,7 +94,9 @@ def _case(talk: Conversation, intent: i.Intent) -> tuple[Incident | None, str | 
         return cases[0], None
     if not cases:
         return None, talk.say("case_none")
-    codes = ", ".join(c.code for c in cases)
+    # A real case and a drill side by side: the drill's code says so.
+    codes = ", ".join(render("drill_code", talk.language, code=c.code) if c.drill else c.code
+                      for c in cases)  # fmt: skip
     return None, talk.say("case_which", codes=codes, example=cases[0].code)
 
 

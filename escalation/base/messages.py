@@ -112,15 +112,21 @@ def _environment(language: str) -> Environment:
     )
 
 
-def render(template: str, language: str = "es", /, **context: object) -> str:
+def render(
+    template: str, language: str = "es", /, *, mark: str | None = None, **context: object
+) -> str:
     """The text of `template` in `language` (falling back to Spanish), cleaned to GSM-7 and,
     when the fields as given would not fit in MAX_SEGMENTS, with its longest free-text
-    fields shortened until it does."""
+    fields shortened until it does.
+
+    `mark` names a template (without variables) whose text opens the message, such as a
+    drill's SIMULACRO: it is counted in the two segments like the rest, so the free-text
+    fields make room for it rather than the text growing a third segment."""
     language = language if language in LANGUAGES else "es"
-    text = _render(template, language, context)
+    text = _marked(_render(template, language, context), language, mark)
     if fits(text):  # the common case: one render, one count
         return text
-    return _shortened(template, language, context, text)
+    return _shortened(template, language, context, text, mark)
 
 
 def _render(template: str, language: str, context: Mapping[str, object]) -> str:
@@ -128,7 +134,17 @@ def _render(template: str, language: str, context: Mapping[str, object]) -> str:
     return to_gsm7(" ".join(text.split()))
 
 
-def _shortened(template: str, language: str, context: Mapping[str, object], text: str) -> str:
+def _marked(text: str, language: str, mark: str | None) -> str:
+    return text if mark is None else f"{_render(mark, language, {})} {text}"
+
+
+def _shortened(
+    template: str,
+    language: str,
+    context: Mapping[str, object],
+    text: str,
+    mark: str | None = None,
+) -> str:
     """Cut the free-text fields, the longest first, never below FLOOR, until the text fits.
 
     A round cuts the text's excess in septets off the fields it shows, so one round is the
@@ -143,7 +159,7 @@ def _shortened(template: str, language: str, context: Mapping[str, object], text
             _log_too_long(template, language, text, fields)
             return text  # a long alert is better than no alert
         fields.update(cuts)
-        text = _render(template, language, {**context, **fields})
+        text = _marked(_render(template, language, {**context, **fields}), language, mark)
     return text
 
 

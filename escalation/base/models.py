@@ -60,6 +60,10 @@ PRIORITY_NORMAL = 0
 PRIORITY_CRITICAL = 10
 
 _OPEN = text("resolved_at IS NULL")
+# A drill never takes a real case's place: one open real incident per intern and kind, and
+# apart from it at most one open drill per intern and kind.
+_OPEN_REAL = text("resolved_at IS NULL AND NOT drill")
+_OPEN_DRILL = text("resolved_at IS NULL AND drill")
 _ENDED = text("ended_at IS NULL")
 
 
@@ -243,8 +247,16 @@ class Incident(Base):
             "intern_id",
             "kind",
             unique=True,
-            sqlite_where=_OPEN,
-            postgresql_where=_OPEN,
+            sqlite_where=_OPEN_REAL,
+            postgresql_where=_OPEN_REAL,
+        ),
+        Index(
+            "uq_incident_open_drill_kind",
+            "intern_id",
+            "kind",
+            unique=True,
+            sqlite_where=_OPEN_DRILL,
+            postgresql_where=_OPEN_DRILL,
         ),
         Index(
             "uq_incident_open_code", "code", unique=True, sqlite_where=_OPEN, postgresql_where=_OPEN

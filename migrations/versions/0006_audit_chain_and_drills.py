@@ -39,7 +39,27 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("drill", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+    _open_incident_indexes(drills_apart=True)
     _chain_what_is_stored()
+
+
+def _open_incident_indexes(*, drills_apart: bool) -> None:
+    """One open incident per intern and kind; with drills, a drill never counts against a
+    real case (her SOS during a drill opens a real one) and has its own one-open rule."""
+    op.drop_index("uq_incident_open_kind", table_name="incident")
+    real = "resolved_at IS NULL AND NOT drill" if drills_apart else "resolved_at IS NULL"
+    op.create_index(
+        "uq_incident_open_kind", "incident", ["intern_id", "kind"], unique=True,
+        sqlite_where=sa.text(real), postgresql_where=sa.text(real),
+    )  # fmt: skip
+    if drills_apart:
+        drill = "resolved_at IS NULL AND drill"
+        op.create_index(
+            "uq_incident_open_drill_kind", "incident", ["intern_id", "kind"], unique=True,
+            sqlite_where=sa.text(drill), postgresql_where=sa.text(drill),
+        )  # fmt: skip
+    else:
+        op.drop_index("uq_incident_open_drill_kind", table_name="incident")
 
 
 def _chain_what_is_stored() -> None:
@@ -65,6 +85,7 @@ def _chain_what_is_stored() -> None:
 
 
 def downgrade() -> None:
+    _open_incident_indexes(drills_apart=False)
     with op.batch_alter_table("incident") as batch:
         batch.drop_column("drill")
     op.drop_table("audit_head")
