@@ -22,6 +22,7 @@ csrf = CSRFProtect()
 def init_app(app: Flask) -> None:
     from bot import simulator, voice, webhook
     from bot.console import accounts, people, upload, views
+    from bot.console import catalog, policies
     from bot.console import drills
 
     https = app.config["FARO_SETTINGS"].public_base_url.startswith("https://")
@@ -44,4 +45,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(upload.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(people.bp)
+    app.register_blueprint(policies.bp)
+    app.register_blueprint(catalog.bp)
     app.register_blueprint(drills.bp)
