@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     from bot.console import accounts, people, upload, views
     from bot.console import catalog, policies
     from bot.console import drills
+    from bot.console import reports
 
     https = app.config["FARO_SETTINGS"].public_base_url.startswith("https://")
     app.config.update(
@@ -48,3 +49,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(policies.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(drills.bp)
+    app.register_blueprint(reports.bp)
