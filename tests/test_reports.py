@@ -12,7 +12,8 @@ The week, in America/Monterrey (ping 08:00, reminder 08:30, deadline 10:00):
   incident, no human acknowledged it; Wed missed, nobody acknowledges (open at the end);
   Thu 07:00 he texts BAJA: no more pings, opted out at the end.
 - Carla (UDEM, CS Galeana): on time Mon, Tue; deactivated by a roster import Wed 07:00.
-- A drill emergency for Ana on Thursday, acknowledged after 1 min: in no figure.
+- A drill emergency for Ana on Thursday (escalation.drills), Luis acknowledges it after 1 min
+  and closes it: in no figure.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from sqlalchemy import select
 from escalation.accounts import Scope
 from escalation.base.db import transaction
 from escalation.base.models import ADMIN, EMERGENCY, MISSED_CHECKIN, Incident, Person
-from escalation.base.timeline import record
+from escalation.drills import start_drill
 from escalation.reports import (
     LATE,
     MISSED,
@@ -73,18 +74,19 @@ def open_code(faro, phone: str, kind: str) -> str:
         )
 
 
-def drill_for(faro, phone: str, opened: str, acknowledged: str) -> None:
-    """A drill incident and its events, written directly: escalation/drills.py is being built
-    beside this report. Its acknowledgement after 1 min must change no figure."""
+def drill_for(faro, phone: str, responder: str, day: str) -> None:
+    """A drill emergency for her at 12:00 (escalation.drills, as the console starts one): her
+    team acknowledges it by text after 1 min and closes it after 5. It must change no figure."""
     with transaction(faro.sessions) as session:
         intern = session.scalar(select(Person).where(Person.phone == phone))
-        drill = Incident(code="9999", intern_id=intern.id, kind=EMERGENCY, severity="critical",
-                         opened_at=at(opened), drill=True)  # fmt: skip
-        session.add(drill)
-        session.flush()
-        record(session, at(opened), "incident_opened", person=intern, incident=drill)
-        record(session, at(acknowledged), "acknowledged", incident=drill, channel="sms")
-        record(session, at(acknowledged), "resolved", incident=drill, how="drill_over")
+        drill = start_drill(session, at(local(day, "12:00")), intern, EMERGENCY,
+                            config=faro.settings.domain, account="admin@faro.mx")  # fmt: skip
+        code = drill.code
+    text(faro, responder, f"ATIENDO {code}", local(day, "12:01"))
+    text(faro, responder, f"LISTO {code}", local(day, "12:05"))
+    with faro.sessions() as session:
+        drill = session.scalar(select(Incident).where(Incident.code == code, Incident.drill))
+        assert drill.acknowledged_at == at(local(day, "12:01")) and drill.resolved_at
 
 
 def ping_day(faro, day: str, answers: dict[str, str], *, late: dict[str, str] | None = None):
@@ -118,7 +120,7 @@ def the_week(faro, people) -> None:
     text(faro, ana, "ok", local("25", "10:30"))
     text(faro, beto, "baja", local("26", "07:00"))
     ping_day(faro, "26", {ana: "08:05"})
-    drill_for(faro, ana, local("26", "12:00"), local("26", "12:01"))
+    drill_for(faro, ana, luis, "26")
     ping_day(faro, "27", {})
     acknowledge(faro, rosa, ana, MISSED_CHECKIN, local("27", "10:07"))
     ping_day(faro, "28", {ana: "08:05"})  # her OK is Saturday's, and closes Friday's case
