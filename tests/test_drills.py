@@ -336,7 +336,7 @@ def test_her_coordinator_starts_a_drill_from_the_console_and_it_names_her_accoun
     assert 'class="drill"' in row.group(2) and "SIMULACRO" in row.group(2)
     assert "unacknowledged" not in row.group(1)  # never counted as an untaken real case
     page = luis.get(f"/admin/incidents/{drill.id}").get_data(as_text=True)
-    assert "este caso es una práctica" in page and "tel:" + people["ana"] not in page
+    assert "Este caso es una práctica" in page and "tel:" + people["ana"] not in page
     listed = luis.get("/admin/drills/").get_data(as_text=True)
     assert drill.code in listed and LUIS in listed and "En curso, paso 1" in listed
 
