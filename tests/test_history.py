@@ -143,6 +143,56 @@ def test_days_are_her_own_calendar_days(faro, people, transport):
     assert days[-1].reason == history.NOT_YET
 
 
+CARLA = "+524881007777"
+ROSTER = (
+    "role,name,phone,channel,checkin_time,university,unit,municipality,active\n"
+    "intern,Carla Rios,+524881007777,whatsapp,08:00,UANL,CS Galeana,Galeana,{active}\n"
+)
+
+
+def import_carla(faro, when: str, active: str = "yes") -> None:
+    from escalation.base.db import transaction
+    from escalation.roster import import_roster
+
+    with transaction(faro.sessions) as session:
+        assert not import_roster(session, ROSTER.format(active=active), now=at(when)).errors
+
+
+def test_the_record_says_why_a_day_had_no_answer(faro, transport):
+    """Carla, imported on Sunday noon: her WhatsApp ping fails over to SMS and she answers;
+    the scheduler is down two whole days; the roster deactivates her for two days."""
+    import_carla(faro, day(1, "12:00"))
+    tick(faro, day(2, "07:00"))
+    transport.failures.append(TransportError("Twilio 400 63016: outside window",
+                                             permanent=True, code="63016"))  # fmt: skip
+    tick(faro, day(2, "08:00"))
+    text(faro, CARLA, "ok", day(2, "08:10"))
+    tick(faro, day(5, "07:00"))  # nothing ran from Monday morning to Thursday morning
+    tick(faro, day(5, "08:00"))
+    text(faro, CARLA, "ok", day(5, "08:05"))
+    import_carla(faro, day(6, "07:00"), active="no")
+    tick(faro, day(6, "08:00"))
+    import_carla(faro, day(8, "07:00"), active="yes")
+    tick(faro, day(8, "07:01"))
+    tick(faro, day(8, "08:00"))
+    text(faro, CARLA, "ok", day(8, "08:05"))
+    with faro.sessions() as session:
+        days = history.calendar(session, person(faro, CARLA), date(2026, 11, 9))
+    assert [(d.day.day, d.state, d.reason) for d in days[-11:]] == [
+        (30, history.NONE, history.BEFORE_JOINING),
+        (31, history.NONE, history.BEFORE_JOINING),
+        (1, history.NONE, history.NOT_SCHEDULED),  # she joined at noon, first ping Monday
+        (2, history.ON_TIME, history.FAILOVER),
+        (3, history.NOT_SENT, history.OUTAGE),
+        (4, history.NOT_SENT, history.OUTAGE),
+        (5, history.ON_TIME, None),
+        (6, history.NONE, history.INACTIVE),
+        (7, history.NONE, history.INACTIVE),
+        (8, history.ON_TIME, None),
+        (9, history.NONE, history.NOT_YET),
+    ]
+
+
 # --- the page ------------------------------------------------------------------------------
 
 

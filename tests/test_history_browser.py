@@ -95,6 +95,12 @@ def test_an_administrator_reads_her_calendar_and_trend_on_a_phone_and_a_desktop(
             box = page.locator(chart).bounding_box()
             assert box["width"] > 300 and box["x"] + box["width"] <= viewport["width"], box
         assert page.locator("#chart-phq .point.positive").count() == 1
+        page.get_by_text("Ver los días en lista").click()  # the same days, in words
+        listed = page.locator("ol.day-list li")
+        assert listed.count() == 10  # her ten days on the record, newest first
+        assert listed.first.inner_text().startswith("mié 11/11/2026:")
+        words = [" ".join(item.split()) for item in listed.all_inner_texts()]
+        assert "jue 05/11/2026: ! No enviado (no se pudo entregar)" in words
         no_sideways_scroll(page)
         shoot(page, artefacts, f"history-admin-{size}")
         page.context.close()
