@@ -18,13 +18,16 @@ from escalation.base.messages import MAX_SEGMENTS, render, segments
 from escalation.base.models import (
     COORDINATOR,
     EMERGENCY,
+    INTERN,
     MISSED_CHECKIN,
     SUPERVISOR,
+    SUPPORT,
     TRIP_OVERDUE,
     VOICE,
     Event,
     Incident,
     OutboundMessage,
+    Person,
 )
 from escalation.drills import REASONS, DrillError, start_drill
 from escalation.engine import DRILL_MARK, VOICE_DRILL_MARK
@@ -37,6 +40,7 @@ from tests.test_message_catalog import maximal_contexts, needs
 
 T0 = at("2025-11-24T11:00:00-06:00")
 ADMIN_PHONE = "+528112345678"
+CARLA = "+524881000099"  # an intern with no team at all
 ADMIN = "admin@faro.mx"
 LUIS = "luis.herrera@uanl.mx"
 UDEM = "coordinator@udem.mx"
@@ -175,6 +179,36 @@ def test_with_simulacro_in_front_every_drill_text_still_fits_two_segments(
     voice = render("voice_emergency", language, mark=VOICE_DRILL_MARK, intern="Ana", unit="CS",
                    municipality="Galeana", since="02:14", code_spoken="4, 8")  # fmt: skip
     assert voice.startswith("Simulacro.")
+
+
+def test_a_drill_taken_and_left_open_is_reminded_resumes_and_still_ends(faro, people):
+    """Acknowledged and never closed: the holder is reminded at 2 h, the steps resume 30 min
+    later as in a real case, and the drill ends where the final stage would fall due."""
+    drill = drill_for(faro, people["ana"], SUPPORT, T0)
+    with transaction(faro.sessions) as session:
+        case = session.get(Incident, drill.id)
+        acknowledge(session, T0 + timedelta(minutes=1), case, person(session, people["sofia"]))
+    for minute in range(0, 8 * 60, 10):
+        faro.run_pass(T0 + timedelta(minutes=minute))
+    # Ticks every 10 min: reminded at 2:10, taken back at 2:40 (step two at once), then the
+    # last step's 120 min: it ends at 4:40.
+    assert [e.kind for e in events(faro, incident_id=drill.id) if e.kind != "sent"] == [
+        "drill_started", "alerted", "acknowledged", "ack_reminded", "reescalated", "alerted",
+        "drill_ended",
+    ]  # fmt: skip
+    ended = incident(faro, drill.id)
+    assert (ended.resolution, ended.resolved_at) == ("drill_ended", T0 + timedelta(minutes=280))
+
+
+def test_a_drill_whose_policy_names_nobody_ends_at_once_and_never_reaches_the_admins(faro, people):
+    with transaction(faro.sessions) as session:
+        session.add(Person(role=INTERN, name="Carla Ruiz", phone=CARLA, checkin_time="08:00"))
+    drill = drill_for(faro, CARLA, EMERGENCY, T0)
+    ended = incident(faro, drill.id)
+    assert (ended.status, ended.resolution) == ("resolved", "drill_ended")
+    assert messages_of(faro, drill) == []  # a real one would call the administrators
+    [closing] = events(faro, "drill_ended", drill.id)
+    assert (closing.data["how"], closing.data["after_step"]) == ("last_step", 3)
 
 
 # --- never in the way of a real night ---------------------------------------------------------
