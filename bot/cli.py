@@ -4,6 +4,7 @@ create-admin, audit verify, import-policies."""
 from __future__ import annotations
 
 import json
+import functools
 import logging
 import sys
 from datetime import UTC, datetime
@@ -13,7 +14,9 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
+from bot.checks import database_problem, explain
 from bot.runtime import Faro, faro
 from escalation.accounts import AccountError, create_account
 from escalation.base import audit
@@ -50,9 +53,23 @@ def db_upgrade() -> None:
 
 @click.command("import-roster")
 @with_appcontext
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(path_type=Path))
 def import_roster_command(path: Path) -> None:
-    """Create or update people from a roster CSV; a file with any bad row imports nothing."""
+    """Create or update people from a roster CSV; a file with any bad row imports nothing.
+
+    \b
+    The CSV has a header row (UTF-8, with or without BOM; `,` or `;`; extra columns allowed):
+      role,name,phone,channel,language,timezone,checkin_time,university,unit,
+      municipality,unit_type,buddies[,active]
+    role: intern, peer, nurse, coordinator, supervisor or mental_health
+    phone: any way a Mexican number is written (stored as E.164)
+    channel: sms (default) or whatsapp; language: es (default) or en
+    timezone: e.g. America/Monterrey; checkin_time: HH:MM local (interns)
+    unit_type: A, B, C or CC; buddies: the interns' buddy phones separated by ;
+    active: yes (default) or no (keeps her history; no pings, never alerted)
+    """
+    if not path.is_file():
+        raise click.ClickException(f"{path}: no such file; give the path of the roster CSV")
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -63,7 +80,9 @@ def import_roster_command(path: Path) -> None:
     if report.errors:
         for error in report.errors:
             click.echo(f"{path}:{error.line}: {error.reason}", err=True)
-        raise click.ClickException(f"{len(report.errors)} bad row(s); nothing was imported")
+        rows = len({error.line for error in report.errors})
+        problems = f" ({len(report.errors)} problems)" if len(report.errors) > rows else ""
+        raise click.ClickException(f"{rows} bad row(s){problems}; nothing was imported")
     click.echo(f"imported {path}: {_counts(report)}")
     _warn_uncovered(report.uncovered)
 
@@ -290,4 +309,33 @@ def init_app(app: Flask) -> None:
     commands = (db, import_roster_command, seed_demo_command, tick_command, scheduler_command,
                 create_admin_command, audit_group, import_policies_command)  # fmt: skip
     for command in commands:
-        app.cli.add_command(command)
+        app.cli.add_command(_guarded(command))
+
+
+def _guarded(command: click.Command) -> click.Command:
+    """An operator's mistake as one line: a command that needs the database first checks it
+    can reach it and that it is migrated (`db upgrade` only that it can reach it), and a
+    database error met on the way is explained, not dumped."""
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            command.commands[name] = _guarded_callback(sub, schema=name != "upgrade")
+        return command
+    return _guarded_callback(command, schema=True)
+
+
+def _guarded_callback(command: click.Command, *, schema: bool) -> click.Command:
+    callback = command.callback
+
+    @functools.wraps(callback)
+    def guarded(*args, **kwargs):
+        engine = faro().engine
+        problem = database_problem(engine) if schema else None
+        if problem:
+            raise click.ClickException(problem)
+        try:
+            return callback(*args, **kwargs)
+        except SQLAlchemyError as exc:
+            raise click.ClickException(explain(engine, exc)) from None
+
+    command.callback = with_appcontext(guarded)
+    return command

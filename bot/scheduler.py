@@ -12,6 +12,9 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.checks import explain
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +22,9 @@ log = logging.getLogger(__name__)
 def _safe_pass(faro) -> None:
     try:
         faro.run_pass()
-    except Exception:  # the loop must outlive a database restart; the next pass retries
+    except SQLAlchemyError as exc:  # a database restart: one line a pass, the next retries
+        log.error("scheduler pass skipped: %s", explain(faro.engine, exc))
+    except Exception:  # the loop must outlive anything; the next pass retries
         log.exception("scheduler pass failed")
 
 

@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from escalation import deadlines, engine, heartbeat, pauses, pings, trips, wellbeing
@@ -83,7 +83,9 @@ def _loop(sessions: sessionmaker[Session], now: datetime, step: Step, config: An
             with transaction(sessions) as session:
                 args = {"limit": limit} if step.batch > 1 else {}
                 handled = int(step.fn(session, now, config, **args))
-        except Exception:
+        except Exception as exc:
+            if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+                raise  # the database went away: the pass ends here (its caller says so once)
             if step.batch > 1 and not singles:
                 log.warning("tick step %s failed on a batch; redoing it one by one", step.name,
                             exc_info=True)  # fmt: skip
