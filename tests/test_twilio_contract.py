@@ -1,6 +1,6 @@
 """What TwilioTransport sends is what Twilio's own OpenAPI description accepts.
 
-Prism serves `shared/twilio/twilio_api_v2010.json` (Twilio's published spec) and validates every
+Prism serves `tests/data/twilio/twilio_api_v2010.json` (Twilio's published spec, MIT) and validates every
 request against it: a missing or misnamed parameter, a malformed sid or callback URL, or no Basic
 auth gets a 422/401 with the reasons instead of a message sid. The real SDK sends through the
 same `TWILIO_API_BASE_URL` switch production has.
@@ -26,7 +26,7 @@ from tests.twilio_mock import MESSAGING_SERVICE_SID, mock_env
 pytestmark = pytest.mark.prism
 
 REPO = Path(__file__).resolve().parents[1]
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "twilio" / "twilio_api_v2010.json"
+SPEC = REPO / "tests" / "data" / "twilio" / "twilio_api_v2010.json"  # with its LICENSE
 START_SECONDS = 60
 CALLBACK = "https://faro.example.org/twilio/status?id=41"
 ROSA = "+524881000003"
@@ -66,8 +66,6 @@ def _tail(log: Path, lines: int = 15) -> str:
 def prism(tmp_path_factory):
     """The base URL of Prism mocking Twilio's REST API from Twilio's own spec."""
     binary = prism_binary()
-    if not SPEC.is_file():
-        unavailable(f"Twilio's OpenAPI spec is not at {SPEC}")
     if not binary.exists():
         unavailable(f"Prism is not installed at {binary} (npm ci in .ci/prism, or set FARO_PRISM)")
     port = free_port()
