@@ -31,6 +31,7 @@ from escalation.policy import (
     STEP_CHANNELS,
     TARGET_ROLES,
     PolicyError,
+    after_the_repeats,
     import_policies,
     load_policy,
     summary,
@@ -302,7 +303,7 @@ def _saved_line(session, row) -> str:
     university = session.get(University, row.university_id) if row.university_id else None
     where = university.name if university else "the default policy"
     steps = load_policy(session, row.university_id, row.kind)
-    return f"saved {where}, {row.kind}: {summary(steps, 'en')}"
+    return f"saved {where}, {row.kind}: {summary(steps, 'en')}; {after_the_repeats(steps, 'en')}"
 
 
 def init_app(app: Flask) -> None:

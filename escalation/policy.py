@@ -336,11 +336,13 @@ def summary(steps: list[Step], language: str = "es") -> str:
     SMS; 30 min después: coordinación por SMS y llamada; …". Waits read as "later" because
     `after_minutes` counts from the step before, not from the opening of the case."""
     words = _WORDS.get(language, _WORDS["es"])
-    parts = [_step_summary(step, n, words) for n, step in enumerate(steps, 1)]
-    last = steps[-1]
-    every = _duration(last.repeat_every_minutes or 0)
-    parts.append(words["tail"].format(every=every))
-    return "; ".join(parts)
+    return "; ".join(_step_summary(step, n, words) for n, step in enumerate(steps, 1))
+
+
+def after_the_repeats(steps: list[Step], language: str = "es") -> str:
+    """What follows the last repeat (the chain never goes quiet), in the same words."""
+    words = _WORDS.get(language, _WORDS["es"])
+    return words["tail"].format(every=_duration(steps[-1].repeat_every_minutes or 0))
 
 
 def _step_summary(step: Step, n: int, words: dict[str, str]) -> str:

@@ -40,7 +40,7 @@
       : gsm7Parts(chars, extension, Number(data.single), Number(data.part));
     var values = { n: parts.length, room: parts.room };
     var words = [outside.length ? fill(data.ucs2, values) : data.gsm7 + " · " + fill(data.septets, values),
-                 fill(data.segments, { n: parts.parts })];
+                 parts.parts === 1 ? data.segmentOne : fill(data.segments, { n: parts.parts })];
     if (outside.length) words.push(data.outside + " " + Array.from(new Set(outside)).join(" "));
     return { text: words.join(" · "), parts: parts.parts, gsm7: !outside.length };
   }

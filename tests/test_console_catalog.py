@@ -33,7 +33,7 @@ ROLES = {
 PREVIEW = re.compile(
     r'<td data-label="(\w+)" lang="\w+">\s*<p class="preview">(.*?)</p>\s*'
     r'<small class="meta (?:ok|error)" data-segments="(\d+)">\s*(GSM-7|fuera de GSM-7) · '
-    r"(\d+) de (\d+) septetos · (\d+) segmento\(s\)",
+    r"(\d+) de (\d+) septetos · (\d+) segmentos?\b",
     re.S,
 )
 

@@ -66,11 +66,11 @@ def form(client, path: str, **fields):
 
 
 def sections(html: str) -> list[str]:
-    return re.findall(r'<section id="([^"]+)" class="policies">', html)
+    return re.findall(r'<section id="policies-([^"]+)" class="policies">', html)
 
 
 def kinds_shown(html: str, key: str) -> list[str]:
-    return re.findall(rf'<tr id="{key}-(\w+)">', html)
+    return re.findall(rf'<tr id="policy-{key}-(\w+)">', html)
 
 
 def stored(faro) -> int:
@@ -195,7 +195,9 @@ def test_a_saved_policy_is_what_the_next_incident_follows_and_is_an_event(
     path = f"/admin/policies/{accounts['uanl']}/{EMERGENCY}"
     answer = form(client, path, **QUICK)
     assert answer.status_code == 302
-    assert answer.headers["Location"].endswith(f"/admin/policies#{accounts['uanl']}-{EMERGENCY}")
+    assert answer.headers["Location"].endswith(
+        f"/admin/policies#policy-{accounts['uanl']}-{EMERGENCY}"
+    )
     html = page(client, "/admin/policies")
     assert (
         "al momento: coordinación por SMS; 5 min después: supervisión por llamada, luego cada "

@@ -47,6 +47,7 @@ from escalation.policy import (
     STEP_CHANNELS,
     PolicyError,
     Step,
+    after_the_repeats,
     change_policy,
     load_policy,
     policy_source,
@@ -138,6 +139,7 @@ def _section(db, university: University | None, changes: dict) -> dict:
         steps = load_policy(db, university_id, kind)
         rows.append({
             "kind": kind, "summary": summary(steps, language()),
+            "then": after_the_repeats(steps, language()),
             "source": policy_source(db, university_id, kind),
             "changed": changes.get((university_id, kind)),
         })  # fmt: skip
@@ -252,12 +254,13 @@ def edit(key: str, kind: str):
         if action == "save":
             error = _save(key, kind, draft)
             if error is None:
-                return redirect(url_for("policies.index") + f"#{key}-{kind}")
+                return redirect(url_for("policies.index") + f"#policy-{key}-{kind}")
         else:
             draft = _edited(draft, action)
     return render_template(
         "console/policies_edit.html", form=form, draft=draft, error=error, kind=kind, key=key,
         university=name, source=source, current=summary(current, language()),
+        then=after_the_repeats(current, language()),
         targets=TARGET_ROLES, channels=STEP_CHANNELS, max_steps=MAX_STEPS,
         target_label=target_label,
     )  # fmt: skip
@@ -295,7 +298,7 @@ def reset(key: str, kind: str):
     with faro().transaction() as db:
         university = _editable_or_404(db, key, kind)
         reset_policy(db, utcnow(), university, kind, account=current_user.email)
-    return redirect(url_for("policies.index") + f"#{key}-{kind}")
+    return redirect(url_for("policies.index") + f"#policy-{key}-{kind}")
 
 
 def target_label(target: str) -> str:
