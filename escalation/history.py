@@ -182,8 +182,8 @@ def _within(spans: list[list[date | None]], day: date) -> bool:
 
 
 def _joined(intern: Person, events: list[Event], zone: str) -> date | None:
-    """Her first day on the record: her row's creation, or her first event if earlier (a
-    row re-created by an import keeps its history)."""
+    """Her first day on the record: the earlier of her row's creation and her first event
+    read (a row written without the record's own clock, as a seeded demo's, still has one)."""
     instants = [e.at for e in events[:1]] + ([intern.created_at] if intern.created_at else [])
     return local_day(min(instants), zone) if instants else None
 
