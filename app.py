@@ -45,11 +45,12 @@ def create_app(
     app.config.update(SECRET_KEY=settings.secret_key, FARO_SETTINGS=settings)
     app.extensions["faro"] = Faro(settings, transport, instance=Path(app.instance_path))
 
-    from bot import cli, console, health, simulator, voice, webhook
+    from bot import cli, console, health, metrics, simulator, voice, webhook
 
     app.register_blueprint(webhook.bp)
     app.register_blueprint(voice.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     app.register_blueprint(simulator.bp)
     console.init_app(app)
     cli.init_app(app)
