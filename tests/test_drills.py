@@ -17,6 +17,7 @@ from escalation.base.db import transaction
 from escalation.base.messages import MAX_SEGMENTS, render, segments
 from escalation.base.models import (
     COORDINATOR,
+    DURESS,
     EMERGENCY,
     INTERN,
     MISSED_CHECKIN,
@@ -373,6 +374,29 @@ def test_her_coordinator_starts_a_drill_from_the_console_and_it_names_her_accoun
     assert "Este caso es una práctica" in page and "tel:" + people["ana"] not in page
     listed = luis.get("/admin/drills/").get_data(as_text=True)
     assert drill.code in listed and LUIS in listed and "En curso, paso 1" in listed
+
+
+def test_the_console_takes_and_closes_a_drill_with_notices_marked_and_nothing_to_ana(
+    app, faro, people, accounts
+):
+    admin = signed_in(app.test_client(), ADMIN)
+    post(admin, "/admin/drills/", intern=str(ana_id(faro, people)), kind=DURESS)
+    drill = incident(faro)
+    page = admin.get(f"/admin/incidents/{drill.id}").get_data(as_text=True)
+    assert "NO la llames" in page and "tel:" + people["ana"] not in page  # practise duress too
+    post(admin, f"/admin/incidents/{drill.id}/acknowledge")
+    assert incident(faro, drill.id).status == "acknowledged"
+    notices = outbox(faro, kind="ack_notice")
+    assert notices and all(m.body.startswith(f"SIMULACRO: FARO: {ADMIN}") for m in notices)
+    post(admin, f"/admin/incidents/{drill.id}/resolve", note="practicamos")
+    [ended] = events(faro, "drill_ended", drill.id)
+    assert (ended.data["how"], ended.data["closed_by"], ended.data["account"]) == (
+        "console",
+        ADMIN,
+        ADMIN,
+    )
+    assert all(m.body.startswith("SIMULACRO") for m in outbox(faro, kind="all_clear"))
+    assert outbox(faro, to=people["ana"]) == []
 
 
 def test_a_second_drill_of_the_same_kind_gets_one_line_saying_what_to_do(
