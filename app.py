@@ -15,6 +15,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from bot import logs
 from bot.config import ConfigError, environment, load_settings
 from bot.runtime import Faro
 
@@ -38,9 +39,7 @@ def create_app(
         settings = load_settings(env, run_scheduler_default=False)
     except ConfigError as exc:
         raise SystemExit(f"Faro cannot start: {exc}") from None
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings)
     app = Flask(__name__, instance_path=instance_path)
     app.config.update(SECRET_KEY=settings.secret_key, FARO_SETTINGS=settings)
     app.extensions["faro"] = Faro(settings, transport, instance=Path(app.instance_path))
