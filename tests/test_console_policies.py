@@ -267,3 +267,16 @@ def test_the_default_policy_an_administrator_saves_applies_where_a_university_ha
 def test_every_target_has_a_label(language):
     missing = [r for r in TARGET_ROLES if f"policies.target.{r}" not in strings(language)]
     assert missing == []
+
+
+def test_a_coordinator_of_another_university_reads_only_hers(client, accounts):
+    signed_in(client, UDEM)
+    html = page(client, "/admin/policies")
+    assert sections(html) == [str(accounts["udem"])]
+    assert client.get(f"/admin/policies/{accounts['uanl']}/{EMERGENCY}").status_code == 404
+
+
+def test_the_policies_need_a_session(client, accounts):
+    for path in ("/admin/policies", f"/admin/policies/{accounts['uanl']}/{EMERGENCY}"):
+        answer = client.get(path)
+        assert answer.status_code == 302 and "/admin/login" in answer.headers["Location"]
