@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot import logs
 from bot.config import ConfigError, environment, load_settings
@@ -42,6 +43,10 @@ def create_app(
     logs.configure(settings)
     app = Flask(__name__, instance_path=instance_path)
     app.config.update(SECRET_KEY=settings.secret_key, FARO_SETTINGS=settings)
+    if settings.public_base_url.startswith("https://"):
+        # Behind exactly one TLS proxy: the client's address (sign-in limits, logs) and
+        # scheme come from it. Signatures are checked against PUBLIC_BASE_URL regardless.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
     app.extensions["faro"] = Faro(settings, transport, instance=Path(app.instance_path))
 
     from bot import cli, console, health, metrics, simulator, voice, webhook
