@@ -244,7 +244,12 @@ def test_back_to_the_default_drops_her_own_and_is_an_event(client, faro, account
     saved, reset = policy_events(faro)
     assert reset.data["reset"] is True and reset.data["account"] == LUIS
     assert reset.data["before"] == QUICK_STEPS and reset.data["after"] == DEFAULTS[EMERGENCY]
-    assert "reset-policy" not in page(client, path)
+    edit_page = page(client, path)
+    assert "reset-policy" not in edit_page
+    history = edit_page[edit_page.index('id="policy-history"') :]
+    assert history.index("Volvió a la predeterminada") < history.index("Política cambiada")
+    assert history.count(LUIS) == 2
+    assert "al momento: coordinación por SMS; 5 min después: supervisión por llamada" in history
 
 
 def test_the_default_policy_an_administrator_saves_applies_where_a_university_has_none(

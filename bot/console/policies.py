@@ -53,12 +53,14 @@ from escalation.policy import (
     policy_source,
     reset_policy,
     summary,
+    validate,
 )
 
 bp = Blueprint("policies", __name__, url_prefix="/admin/policies")
 DEFAULT = "default"  # the URL's name for the default policy (no university)
 NEW_STEP_MINUTES = 30
 RECENT_CHANGES = 500  # policy_changed events read for "last changed by"
+HISTORY = 10  # changes listed under a policy's form
 
 
 class PolicyForm(FlaskForm):
@@ -154,8 +156,13 @@ def _last_changes(db) -> dict[tuple[int | None, str], Event]:
     )
     latest: dict[tuple[int | None, str], Event] = {}
     for event in events.fetchmany(RECENT_CHANGES):
-        latest.setdefault((event.data.get("university_id"), event.data.get("incident_kind")), event)
+        latest.setdefault(_which(event), event)
     return latest
+
+
+def _which(event: Event) -> tuple[int | None, str | None]:
+    """The policy a policy_changed event is about: (university id or None, kind)."""
+    return event.data.get("university_id"), event.data.get("incident_kind")
 
 
 # --- one kind's policy -----------------------------------------------------------------------
@@ -247,6 +254,7 @@ def edit(key: str, kind: str):
         current = load_policy(db, university_id, kind)
         source = policy_source(db, university_id, kind)
         name = university.name if university is not None else None
+        history = _history(db, university_id, kind)
     draft = Draft.of(current)
     if form.validate_on_submit():
         draft = Draft.from_form(request.form)
@@ -262,8 +270,24 @@ def edit(key: str, kind: str):
         university=name, source=source, current=summary(current, language()),
         then=after_the_repeats(current, language()),
         targets=TARGET_ROLES, channels=STEP_CHANNELS, max_steps=MAX_STEPS,
-        target_label=target_label,
+        target_label=target_label, history=history, zone=faro().settings.default_timezone,
     )  # fmt: skip
+
+
+def _history(db, university_id: int | None, kind: str) -> list[dict]:
+    """The last changes of this policy, newest first: who, when, and what it became."""
+    events = db.scalars(
+        select(Event).where(Event.kind == "policy_changed").order_by(Event.id.desc())
+    )
+    mine = [e for e in events.fetchmany(RECENT_CHANGES) if _which(e) == (university_id, kind)]
+    return [{"event": e, "after": _said(kind, e.data.get("after"))} for e in mine[:HISTORY]]
+
+
+def _said(kind: str, steps) -> str:
+    try:
+        return summary(validate(kind, steps), language())
+    except PolicyError as exc:  # a step an older version allowed: shown as stored
+        return str(exc)
 
 
 def _edited(draft: Draft, action: str) -> Draft:
