@@ -84,9 +84,14 @@ def inbound_sms():
         )
     except UNAVAILABLE as exc:
         # Twilio will not send it again: keep the signed form here, answer her all the same.
-        path = app.spool.write(
-            arrived, list(request.form.items(multi=True)), request.headers["X-Twilio-Signature"]
-        )
+        try:
+            path = app.spool.write(arrived, list(request.form.items(multi=True)),
+                                   request.headers["X-Twilio-Signature"])  # fmt: skip
+        except OSError:
+            # Neither stored nor kept: an error sends Twilio to the number's Fallback URL.
+            log.critical("text %s from %s could not be stored nor spooled", sid, sender,
+                         exc_info=True)  # fmt: skip
+            abort(500)
         log.error("database unavailable (%s): text %s from %s spooled to %s",
                   exc.__class__.__name__, sid, sender, path.name)  # fmt: skip
         app.replayer.start()

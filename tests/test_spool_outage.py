@@ -59,3 +59,19 @@ def test_texts_sent_while_postgres_is_down_are_answered_kept_and_acted_on_after(
         ).all()
     assert bodies == ["ok", "sos", "estoy bien"]
     assert {people["beto"], people["rosa"], people["luis"]} <= set(alerted)
+
+
+def test_a_text_neither_stored_nor_spooled_is_a_500_so_twilio_tries_the_fallback_url(
+    server, faro, people, text_faro, tmp_path
+):
+    full = tmp_path / "not-a-folder"
+    full.write_text("a file where the spool should be")
+    faro.spool.directory = full / "spool"
+
+    server.pause()
+    try:
+        response = text_faro(people["ana"], "sos")
+    finally:
+        server.resume()
+
+    assert response.status_code == 500
