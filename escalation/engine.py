@@ -638,6 +638,23 @@ def _failed(message: OutboundMessage) -> bool:
     return message.failed_at is not None or message.delivery_status in FAILED_STATUSES
 
 
+UNREACHABLE_NOTICE_EVERY = timedelta(hours=1)
+
+
+def _told_of_lately(session: Session, now: datetime, phone: str, drill: bool) -> bool:
+    """Whether the administrators heard within the hour that `phone` cannot be reached (read
+    from the record: the few such events of the hour, by the indexed instant)."""
+    told = session.execute(
+        select(Event.data, Incident.drill)
+        .join(Incident, Incident.id == Event.incident_id)
+        .where(Event.kind == "responder_unreachable", Event.at > now - UNREACHABLE_NOTICE_EVERY)
+    )
+    return any(
+        data.get("phone") == phone and data.get("admins_told", True) and was_drill == drill
+        for data, was_drill in told
+    )
+
+
 def flag_unreachable(
     session: Session,
     now: datetime,
@@ -646,11 +663,16 @@ def flag_unreachable(
     phone: str,
     config: DomainConfig,
 ) -> None:
-    """Every channel to this responder failed: mark her and tell the administrators."""
+    """Every channel to this responder failed: mark her and tell the administrators, once an
+    hour per responder however many cases meet her (a drill's notice apart from real ones)."""
     if person is not None and person.unreachable_since is None:
         person.unreachable_since = now
-    record(session, now, "responder_unreachable", person=person, incident=incident, phone=phone)
+    tell = not _told_of_lately(session, now, phone, incident.drill)
+    record(session, now, "responder_unreachable", person=person, incident=incident, phone=phone,
+           admins_told=tell)  # fmt: skip
     log.error("responder %s unreachable on every channel (incident %s)", phone, incident.id)
+    if not tell:
+        return
     name = person.name if person else phone
     for admin in config.admin_phones:
         if admin == phone:

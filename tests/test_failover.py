@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from bot.transports import TransportError
-from escalation.base.models import MISSED_CHECKIN, SMS, VOICE, WHATSAPP
+from escalation.base.models import EMERGENCY, MISSED_CHECKIN, SMS, VOICE, WHATSAPP
 from tests.conftest import at
 from tests.escalation_helpers import (
     alerts,
@@ -107,3 +107,27 @@ def test_a_responder_no_channel_reaches_is_flagged_for_the_administrators(faro, 
     [notice] = outbox(faro, kind="unreachable_notice")
     assert notice.to_phone == ADMIN and "no logramos contactar a" in notice.body
     assert f"({beto[0].to_phone}) por ningun medio en el caso {case.code}" in notice.body
+
+
+def test_the_administrators_hear_of_an_unreachable_responder_once_an_hour(faro, people, transport):
+    """Two cases that meet the same unreachable responder within the hour: one notice. An hour
+    later, a third case tells them again (she may still be out of reach)."""
+    transport.failing[people["rosa"]] = TransportError("Twilio 400 21211: bad", permanent=True)
+    first = open_for(faro, people["ana"], MISSED_CHECKIN, T0)
+    faro.run_pass(T0)
+    faro.run_pass(T0 + timedelta(minutes=1))
+    second = open_for(faro, people["ana"], "unclear", T0 + timedelta(minutes=20))
+    faro.run_pass(T0 + timedelta(minutes=20))
+    faro.run_pass(T0 + timedelta(minutes=21))
+
+    flags = events(faro, "responder_unreachable")
+    assert {f.incident_id for f in flags} == {first.id, second.id}
+    assert [f.data["admins_told"] for f in flags] == [True, False]
+    assert len(outbox(faro, kind="unreachable_notice")) == 1
+
+    third = open_for(faro, people["ana"], EMERGENCY, T0 + timedelta(minutes=75))
+    faro.run_pass(T0 + timedelta(minutes=75))
+    faro.run_pass(T0 + timedelta(minutes=76))
+    assert [f.data["admins_told"] for f in events(faro, "responder_unreachable")][-1] is True
+    assert {f.incident_id for f in events(faro, "responder_unreachable")} >= {third.id}
+    assert len(outbox(faro, kind="unreachable_notice")) == 2
