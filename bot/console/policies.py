@@ -58,6 +58,7 @@ from escalation.policy import (
 
 bp = Blueprint("policies", __name__, url_prefix="/admin/policies")
 DEFAULT = "default"  # the URL's name for the default policy (no university)
+KIND = f"<any({', '.join(KINDS)}):kind>"  # an unknown kind is no page at all
 NEW_STEP_MINUTES = 30
 RECENT_CHANGES = 500  # policy_changed events read for "last changed by"
 HISTORY = 10  # changes listed under a policy's form
@@ -119,7 +120,20 @@ def _editable_or_404(db, key: str, kind: str) -> University | None:
 
 
 def key_of(university: University | None) -> str:
-    return DEFAULT if university is None else str(university.id)
+    return _key(university.id if university is not None else None)
+
+
+def policy_url(university_id: int | None, kind: str, *, action: str = "edit") -> str:
+    """The page (or, with action="reset", the reset) of one kind's policy at a university,
+    or of the default policy."""
+    if university_id is None:
+        return url_for(f"policies.{action}_default", kind=kind)
+    return url_for(f"policies.{action}", university_id=university_id, kind=kind)
+
+
+def _key(university_id: int | None) -> str:
+    """A university's name in URLs and anchors: its id, or `default` for the default policy."""
+    return DEFAULT if university_id is None else str(university_id)
 
 
 # --- the list ---------------------------------------------------------------------------------
@@ -131,7 +145,8 @@ def index():
         changes = _last_changes(db)
         sections = [_section(db, u, changes) for u in visible_universities(db)]
     zone = faro().settings.default_timezone
-    return render_template("console/policies.html", sections=sections, zone=zone)
+    return render_template("console/policies.html", sections=sections, zone=zone,
+                           policy_url=policy_url)  # fmt: skip
 
 
 def _section(db, university: University | None, changes: dict) -> dict:
@@ -145,8 +160,8 @@ def _section(db, university: University | None, changes: dict) -> dict:
             "source": policy_source(db, university_id, kind),
             "changed": changes.get((university_id, kind)),
         })  # fmt: skip
-    return {"university": university, "key": key_of(university), "rows": rows,
-            "editable": may_edit(university)}  # fmt: skip
+    return {"university": university, "university_id": university_id, "rows": rows,
+            "key": key_of(university), "editable": may_edit(university)}  # fmt: skip
 
 
 def _last_changes(db) -> dict[tuple[int | None, str], Event]:
@@ -245,8 +260,14 @@ def _number(text: str) -> Any:
         return text
 
 
-@bp.route("/<key>/<kind>", methods=["GET", "POST"])
-def edit(key: str, kind: str):
+@bp.route(f"/{DEFAULT}/{KIND}", methods=["GET", "POST"])
+def edit_default(kind: str):
+    return edit(None, kind)
+
+
+@bp.route(f"/<int:university_id>/{KIND}", methods=["GET", "POST"])
+def edit(university_id: int | None, kind: str):
+    key = _key(university_id)
     form, error = PolicyForm(), None
     with faro().sessions() as db:
         university = _editable_or_404(db, key, kind)
@@ -267,6 +288,7 @@ def edit(key: str, kind: str):
             draft = _edited(draft, action)
     return render_template(
         "console/policies_edit.html", form=form, draft=draft, error=error, kind=kind, key=key,
+        university_id=university_id, policy_url=policy_url,
         university=name, source=source, current=summary(current, language()),
         then=after_the_repeats(current, language()),
         targets=TARGET_ROLES, channels=STEP_CHANNELS, max_steps=MAX_STEPS,
@@ -315,8 +337,14 @@ def _save(key: str, kind: str, draft: Draft) -> str | None:
     return None
 
 
-@bp.post("/<key>/<kind>/reset")
-def reset(key: str, kind: str):
+@bp.post(f"/{DEFAULT}/{KIND}/reset")
+def reset_default(kind: str):
+    return reset(None, kind)
+
+
+@bp.post(f"/<int:university_id>/{KIND}/reset")
+def reset(university_id: int | None, kind: str):
+    key = _key(university_id)
     if not PolicyForm().validate_on_submit():
         abort(400)
     with faro().transaction() as db:
