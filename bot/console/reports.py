@@ -2,21 +2,23 @@
 server-rendered SVG charts, each figure's definition, and CSV downloads of the table and of
 the raw events behind it (escalation.reports computes everything from Events).
 
-Each download carries the chain head its figures cover, in its first rows, in its file name
-and in an `X-Faro-Chain-Head` header, and is itself recorded (`report_exported`, naming the
-account) in the transaction that read the figures. Downloads are POST forms with CSRF: they
-write an Event, and a prefetching browser must not write one.
+Each download carries the chain head it covers, in its first rows, in its file name and in an
+`X-Faro-Chain-Head` header, and is itself recorded (`report_exported`, naming the account) in
+the transaction that read that head (and, for the table, its figures). Downloads are POST
+forms with CSRF: they write an Event, and a prefetching browser must not write one.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -277,55 +279,76 @@ def _minutes(found: float) -> str:
 
 @bp.post("/table.csv")
 def table_csv():
-    return _export("table", _table_rows)
+    return _export("table")
 
 
 @bp.post("/events.csv")
 def events_csv():
-    return _export("events", _event_rows)
+    """The raw events, streamed: a month of a large roster is hundreds of thousands of rows.
+    They are read after the export is recorded, in a second transaction; `seq <= head`
+    keeps them exactly the events up to the head the file carries."""
+    return _export("events")
 
 
-def _export(what: str, rows_of) -> Response:
+def _export(what: str) -> Response:
     form = ExportForm()
     if not form.validate_on_submit():
         abort(400)
     arguments, error = _arguments(request.form)
     if error is not None:
         abort(400)
-    out = io.StringIO()
-    writer = csv.writer(out)
+    period, grouping = arguments.period(), arguments.grouping
     with faro().transaction() as db:
         _in_scope_or_404(arguments, _choices(db))
-        report = reports.compute(db, *_compute_args(arguments))
-        writer.writerows(_preamble(report, what))
-        writer.writerows(rows_of(db, report, arguments))
-        reports.record_export(db, utcnow(), report, what=what, account=current_user.email)
-    name = f"faro-{what}-{report.period.start}-{report.period.end}-head-{report.head.seq}.csv"
+        if what == "table":
+            report = reports.compute(db, *_compute_args(arguments))
+            head = report.head
+            body = _lines(_preamble(period, grouping, head, what) + _table_rows(report))
+        else:
+            head = reports.chain_head(db)
+        reports.record_export(db, utcnow(), period=period, grouping=grouping, head=head,
+                              what=what, account=current_user.email)  # fmt: skip
+    if what == "events":
+        body = stream_with_context(_event_lines(arguments, head))
+    name = f"faro-{what}-{period.start}-{period.end}-head-{head.seq}.csv"
     return Response(
-        "\ufeff" + out.getvalue(),  # a BOM: spreadsheets then read the accents right
+        body,
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
-            "X-Faro-Chain-Head": str(report.head),
+            "X-Faro-Chain-Head": str(head),
         },  # fmt: skip
     )
 
 
-def _preamble(report: reports.Report, what: str) -> list[list[str]]:
+def _lines(rows) -> Iterator[str]:
+    """CSV text, a few rows at a time, after a BOM (spreadsheets then read the accents)."""
+    yield "\ufeff"
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for n, row in enumerate(rows, 1):
+        writer.writerow(row)
+        if n % 500 == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
+
+
+def _preamble(period: reports.Period, grouping: str, head, what: str) -> list[list[str]]:
     """The first rows of every download: what it is, and the chain head it covers, with the
     command that checks that head against the live record. A blank row ends it."""
-    period = report.period
     return [
         [t(f"reports.csv.title.{what}")],
         [t("reports.csv.period"), period.start.isoformat(), period.end.isoformat()],
-        [t("reports.csv.grouping"), t(f"reports.grouping.{report.grouping}")],
-        [t("reports.csv.head"), str(report.head)],
-        [t("reports.csv.verify"), f"flask --app app audit verify --head {report.head}"],
+        [t("reports.csv.grouping"), t(f"reports.grouping.{grouping}")],
+        [t("reports.csv.head"), str(head)],
+        [t("reports.csv.verify"), f"flask --app app audit verify --head {head}"],
         [],
     ]
 
 
-def _table_rows(db, report: reports.Report, arguments: Arguments) -> list[list]:
+def _table_rows(report: reports.Report) -> list[list]:
     keys = columns(report)
     rows = [[heading(key, report.grouping) for key, _ in keys]]
     rows += [[_cell(value(row, key, csv_form=True)) for key, _ in keys] for row in report.rows]
@@ -338,16 +361,21 @@ EVENT_COLUMNS = ("id", "seq", "at", "kind", "person", "incident", "message", "da
                  "prev_hash", "hash")  # fmt: skip
 
 
-def _event_rows(db, report: reports.Report, arguments: Arguments):
-    """One row per event the figures read, as the chain hashed it: `at` in UTC to the
+def _event_lines(arguments: Arguments, head) -> Iterator[str]:
+    """One row per event the figures count, as the chain hashed it: `at` in UTC to the
     microsecond and `data` in canonical JSON, so each row's hash can be recomputed."""
-    yield [t(f"reports.csv.event.{name}") for name in EVENT_COLUMNS]
-    args = _compute_args(arguments)
-    for row in reports.source_events(db, *args, head=report.head):
-        at = row.at.astimezone(UTC).isoformat(timespec="microseconds")
-        data = json.dumps(row.data or {}, sort_keys=True, separators=(",", ":"))
-        yield [row.id, row.seq, at, row.kind, row.person_id or "", row.incident_id or "",
-               row.message_id or "", data, row.prev_hash, row.hash]  # fmt: skip
+    preamble = _preamble(arguments.period(), arguments.grouping, head, "events")
+    header = [[t(f"reports.csv.event.{name}") for name in EVENT_COLUMNS]]
+    with faro().sessions() as db:
+        events = reports.source_events(db, *_compute_args(arguments), head=head)
+        yield from _lines(itertools.chain(preamble, header, map(_event_row, events)))
+
+
+def _event_row(row) -> list:
+    at = row.at.astimezone(UTC).isoformat(timespec="microseconds")
+    data = json.dumps(row.data or {}, sort_keys=True, separators=(",", ":"))
+    return [row.id, row.seq, at, row.kind, row.person_id or "", row.incident_id or "",
+            row.message_id or "", data, row.prev_hash, row.hash]  # fmt: skip
 
 
 def _cell(found):
