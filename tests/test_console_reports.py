@@ -83,17 +83,22 @@ def report_page(client, **args) -> str:
 
 
 def table(html: str) -> dict[str, dict[str, str]]:
-    """The figures table as {group: {heading: cell}}, the total row under its own name."""
-    body = html.split('id="report-table"', 1)[1].split("</table>", 1)[0]
-    rows = [
-        [
-            unescape(re.sub(r"<[^>]+>", "", cell)).strip()
-            for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
-        ]  # fmt: skip
-        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
-    ]
-    headings, rows = rows[0], rows[1:]
-    return {row[0]: dict(zip(headings, row, strict=True)) for row in rows if len(row) > 1}
+    """The page's two tables (check-ins, cases) as one {group: {heading: cell}}."""
+    merged: dict[str, dict[str, str]] = {}
+    for name in ("report-checkins", "report-cases"):
+        body = html.split(f'id="{name}"', 1)[1].split("</table>", 1)[0]
+        rows = [
+            [
+                unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+                for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
+            ]  # fmt: skip
+            for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+        ]
+        headings = rows[0]
+        for row in rows[1:]:
+            if len(row) > 1:
+                merged.setdefault(row[0], {}).update(zip(headings, row, strict=True))
+    return merged
 
 
 def test_the_administrator_and_anas_coordinator_see_both_cases(as_):
@@ -153,7 +158,7 @@ def test_every_figure_links_to_its_definition(as_):
 
 def test_a_period_that_cannot_be_read_says_what_to_fix(as_):
     html = report_page(as_(ADMIN), start="2026-11-30", end="2026-11-23")
-    assert "Revisa las fechas" in html and 'id="report-table"' not in html
+    assert "Revisa las fechas" in html and 'id="report-checkins"' not in html
 
 
 def test_the_page_in_english_has_no_raw_key(as_):

@@ -53,7 +53,7 @@ def test_the_reports_page_draws_its_charts_and_its_download_carries_the_pages_he
     page.get_by_role("link", name="Reportes").click()
     page.wait_for_url("**/admin/reports/")
     page.goto(WEEK)
-    table = page.locator("#report-table").inner_text()
+    table = page.locator("#report-checkins").inner_text()
     for unit in ("CS Doctor Arroyo", "CS Mier y Noriega", "CS Galeana"):
         assert unit in table
     days = page.locator("#days-chart g")

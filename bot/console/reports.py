@@ -74,7 +74,7 @@ def page():
         error=error,
         choices=choices,
         report=report,
-        table=_table(report) if report else None,
+        tables=_tables(report) if report else None,
         days_chart=days_chart(report) if report else None,
         ack_chart=ack_chart(report) if report else None,
         labels=_labels(),
@@ -168,16 +168,24 @@ def _in_scope_or_404(arguments: Arguments, choices: dict) -> None:
 # --- the table ------------------------------------------------------------------------------
 
 
-def columns(report: reports.Report) -> list[tuple[str, str]]:
-    """(key, definition anchor) of each column, in order; a column per incident kind seen."""
-    found = [("group", "grouping"), ("sent", "sent"), ("on_time", "on_time"), ("late", "late"),
-             ("missed", "missed"), ("pending", "pending"), ("on_time_rate", "on_time_rate"),
-             ("incidents", "incidents")]  # fmt: skip
+def checkin_columns() -> list[tuple[str, str]]:
+    """(key, definition anchor) of the interns' columns: her check-ins and her status."""
+    return [("group", "grouping"), ("sent", "sent"), ("on_time", "on_time"), ("late", "late"),
+            ("missed", "missed"), ("pending", "pending"), ("on_time_rate", "on_time_rate"),
+            ("opted_out", "opted_out"), ("inactive", "inactive")]  # fmt: skip
+
+
+def case_columns(report: reports.Report) -> list[tuple[str, str]]:
+    """The cases' columns: in all and a column per kind seen, then who acknowledged how fast."""
+    found = [("group", "grouping"), ("incidents", "incidents")]
     found += [(f"kind:{kind}", "incidents") for kind in report.kinds]
-    found += [("acknowledged", "ack"), ("ack_median", "ack"), ("ack_p95", "ack"),
-              ("unresolved", "unresolved"), ("opted_out", "opted_out"),
-              ("inactive", "inactive")]  # fmt: skip
-    return found
+    return found + [("acknowledged", "ack"), ("ack_median", "ack"), ("ack_p95", "ack"),
+                    ("unresolved", "unresolved")]  # fmt: skip
+
+
+def columns(report: reports.Report) -> list[tuple[str, str]]:
+    """Every column, as the CSV has them (one table for a spreadsheet)."""
+    return checkin_columns() + case_columns(report)[1:]
 
 
 def heading(key: str, grouping: str) -> str:
@@ -209,15 +217,19 @@ def value(figures: reports.Figures, key: str, *, csv_form: bool = False):
     return getattr(figures, key)
 
 
-def _table(report: reports.Report) -> dict:
-    keys = columns(report)
-    total = report.total
-    total.group = t("reports.total")
-    return {
-        "columns": [(key, anchor, heading(key, report.grouping)) for key, anchor in keys],
-        "rows": [[value(row, key) for key, _ in keys] for row in report.rows],
-        "total": [value(total, key) for key, _ in keys],
-    }
+def _tables(report: reports.Report) -> list[dict]:
+    """The page's two tables (a phone and a desktop read them without scrolling far)."""
+    report.total.group = t("reports.total")
+    found = []
+    for name, keys in (("checkins", checkin_columns()), ("cases", case_columns(report))):
+        found.append({
+            "id": f"report-{name}",
+            "title": t(f"reports.table.{name}"),
+            "columns": [(key, anchor, heading(key, report.grouping)) for key, anchor in keys],
+            "rows": [[value(row, key) for key, _ in keys] for row in report.rows],
+            "total": [value(report.total, key) for key, _ in keys],
+        })  # fmt: skip
+    return found
 
 
 # --- the charts -----------------------------------------------------------------------------
