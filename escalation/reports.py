@@ -475,9 +475,10 @@ def record_export(
     head: audit.Head,
     what: str,
     account: str,
+    filters: dict[str, Any] | None = None,
 ) -> Event:
-    """An export on the timeline: who took which report's figures or events, up to which
-    head (the file carries the same head)."""
+    """An export on the timeline: who took which report's figures or events (narrowed to a
+    university or municipality, when it was), up to which head (the file carries it too)."""
     return record(
         session,
         now,
@@ -488,6 +489,7 @@ def record_export(
         end=period.end.isoformat(),
         grouping=grouping,
         head=str(head),
+        **{k: v for k, v in (filters or {}).items() if v is not None},
     )
 
 

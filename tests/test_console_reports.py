@@ -259,8 +259,9 @@ def test_the_supervisors_download_has_no_mental_health_case_and_english_headers(
     events = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
     assert sorted(e["kind"] for e in events) == sorted(
         ["checkin_sent", "checkin_missed", "incident_opened", "acknowledged"])  # fmt: skip
-    _, _, table_rows = download(marta, "table", grouping="unit")
+    _, _, table_rows = download(marta, "table", grouping="unit", municipality="Doctor Arroyo")
     assert table_rows[0][:2] == ["Unit", "Sent"] and "Support" not in table_rows[0]
+    assert [e.data.get("municipality") for e in exports(faro)] == [None, "Doctor Arroyo"]
 
 
 def test_a_download_without_the_csrf_token_is_refused_and_writes_nothing(faro, as_):

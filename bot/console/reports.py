@@ -319,7 +319,8 @@ def _export(what: str) -> Response:
         else:
             head = reports.chain_head(db)
         reports.record_export(db, utcnow(), period=period, grouping=grouping, head=head,
-                              what=what, account=current_user.email)  # fmt: skip
+                              what=what, account=current_user.email,
+                              filters=_compute_args(arguments)[3])  # fmt: skip
     if what == "events":
         body = stream_with_context(_event_lines(arguments, head))
     name = f"faro-{what}-{period.start}-{period.end}-head-{head.seq}.csv"
