@@ -26,6 +26,7 @@ from sqlalchemy import select
 from escalation.accounts import Scope
 from escalation.base.db import transaction
 from escalation.base.models import ADMIN, EMERGENCY, MISSED_CHECKIN, Incident, Person
+from escalation.base.timeline import record
 from escalation.drills import start_drill
 from escalation.reports import (
     LATE,
@@ -226,3 +227,23 @@ def test_a_check_ins_outcome_follows_its_events():
 def test_a_period_that_cannot_be_read_says_what_to_do(start, end):
     with pytest.raises(ReportError):
         Period.parse(start, end)
+
+
+@pytest.mark.parametrize("drill", [True, False])
+def test_a_drill_counts_nowhere_even_written_as_a_real_case_would_be(faro, people, drill):
+    """escalation.drills opens a drill with `drill_started`, never `incident_opened`; should a
+    drill's events ever read like a real case's, the drill flag still keeps it out (the same
+    events on a real incident count, so the filter is what this shows)."""
+    with transaction(faro.sessions) as session:
+        ana = session.scalar(select(Person).where(Person.phone == people["ana"]))
+        case = Incident(code="9999", intern_id=ana.id, kind=EMERGENCY, severity="critical",
+                        opened_at=at(local("24", "12:00")), drill=drill)  # fmt: skip
+        session.add(case)
+        session.flush()
+        record(session, at(local("24", "12:00")), "incident_opened", person=ana, incident=case)
+        record(session, at(local("24", "12:04")), "acknowledged", incident=case, channel="sms")
+    with faro.sessions() as session:
+        report = compute(session, WEEK, "university", Scope(ADMIN))
+    counted = ({}, [], 0) if drill else ({EMERGENCY: 1}, [4], 1)
+    total = report.total
+    assert (total.incidents, total.ack_minutes, total.unresolved) == counted
