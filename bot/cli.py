@@ -3,8 +3,8 @@ create-admin, audit verify, import-policies."""
 
 from __future__ import annotations
 
-import json
 import functools
+import json
 import logging
 import sys
 from datetime import UTC, datetime

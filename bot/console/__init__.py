@@ -21,10 +21,7 @@ csrf = CSRFProtect()
 
 def init_app(app: Flask) -> None:
     from bot import simulator, voice, webhook
-    from bot.console import accounts, people, upload, views
-    from bot.console import catalog, policies
-    from bot.console import drills
-    from bot.console import reports
+    from bot.console import accounts, catalog, drills, people, policies, reports, upload, views
 
     https = app.config["FARO_SETTINGS"].public_base_url.startswith("https://")
     app.config.update(
@@ -46,7 +43,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(upload.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(people.bp)
-    app.register_blueprint(policies.bp)
-    app.register_blueprint(catalog.bp)
     app.register_blueprint(drills.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(policies.bp)
+    app.register_blueprint(catalog.bp)
