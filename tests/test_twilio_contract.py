@@ -2,8 +2,8 @@
 
 Prism serves `tests/data/twilio/twilio_api_v2010.json` (Twilio's published spec, MIT) and
 validates every request against it: a missing or misnamed parameter, a malformed sid or
-callback URL, or no Basic auth gets a 422/401 with the reasons instead of a message sid. The real SDK sends through the
-same `TWILIO_API_BASE_URL` switch production has.
+callback URL, or no Basic auth gets a 422/401 with the reasons instead of a message sid. The
+real SDK sends through the same `TWILIO_API_BASE_URL` switch production has.
 """
 
 from __future__ import annotations
