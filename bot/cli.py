@@ -325,6 +325,8 @@ def _guarded(command: click.Command) -> click.Command:
 
 
 def _guarded_callback(command: click.Command, *, schema: bool) -> click.Command:
+    if getattr(command, "faro_guarded", False):  # the commands are module-level: one wrap
+        return command
     callback = command.callback
 
     @functools.wraps(callback)
@@ -339,4 +341,5 @@ def _guarded_callback(command: click.Command, *, schema: bool) -> click.Command:
             raise click.ClickException(explain(engine, exc)) from None
 
     command.callback = with_appcontext(guarded)
+    command.faro_guarded = True
     return command

@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from werkzeug.serving import make_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
 
 
 @contextmanager
@@ -49,3 +51,28 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+def sign_in(browser, base_url: str, email: str, *, viewport: dict = DESKTOP, **context):
+    """A fresh browser context (its own cookies) signed in as `email`, on the board."""
+    from tests.console_helpers import PASSWORD
+
+    page = browser.new_context(viewport=viewport, base_url=base_url, **context).new_page()
+    page.goto("/admin/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/admin/")
+    return page
+
+
+def screenshots(page, folder, name: str, *, at: str | None = None) -> None:
+    """`<name>-desktop.png` and `<name>-phone.png` in `folder`: the whole page, or the screen
+    that starts at the element with id `at` (for a page too long for one picture)."""
+    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        page.wait_for_timeout(200)  # let the layout settle at the new width
+        if at:
+            page.evaluate(f"document.getElementById('{at}').scrollIntoView()")
+        page.screenshot(path=str(folder / f"{name}-{size}.png"), full_page=at is None)
+    page.set_viewport_size(DESKTOP)

@@ -190,6 +190,17 @@ def runner(app):
 
 
 @pytest.fixture
+def artefacts(tmp_path):
+    """Where browser tests leave their screenshots: $FARO_ARTEFACTS (CI keeps them), else the
+    test's tmp_path."""
+    from pathlib import Path
+
+    folder = Path(os.environ.get("FARO_ARTEFACTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
 def clock(monkeypatch):
     """The webhooks' wall clock, frozen: `clock.set(at(...))`."""
     from tests.escalation_helpers import freeze

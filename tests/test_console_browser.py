@@ -6,16 +6,14 @@ go to $FARO_ARTEFACTS (else the test's tmp_path)."""
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 
 import pytest
 
 from escalation.base.models import COORDINATOR
-from tests.browser import chromium
+from tests.browser import DESKTOP, chromium, screenshots
 from tests.browser import served as serve
-from tests.console_helpers import PASSWORD
+from tests.browser import sign_in as signed_in
 from tests.console_helpers import account as add_account
 from tests.console_session import add_university
 from tests.escalation_helpers import incident, outbox
@@ -24,16 +22,7 @@ pytestmark = pytest.mark.browser
 
 ADMIN = "admin@faro.mx"
 UDEM = "coordinator@udem.mx"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 POLL_WAIT_MS = 15_000  # the board polls every 5 s
-
-
-@pytest.fixture
-def artefacts(tmp_path) -> Path:
-    folder = Path(os.environ.get("FARO_ARTEFACTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture
@@ -49,26 +38,6 @@ def served(app, faro, people):
 def browser(served):
     with chromium() as launched:
         yield launched
-
-
-def signed_in(browser, served: str, email: str):
-    """A fresh browser (its own cookies) signed in as `email`, on the board."""
-    page = browser.new_context(viewport=DESKTOP, base_url=served).new_page()
-    page.goto("/admin/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/admin/")
-    return page
-
-
-def screenshots(page, artefacts: Path, name: str) -> None:
-    """`<name>-desktop.png` and `<name>-phone.png`, the whole page at each width."""
-    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size(viewport)
-        page.wait_for_timeout(200)  # let the layout settle at the new width
-        page.screenshot(path=str(artefacts / f"{name}-{size}.png"), full_page=True)
-    page.set_viewport_size(DESKTOP)
 
 
 def test_an_sos_shows_on_the_board_by_itself_and_is_acknowledged_and_resolved_from_its_page(

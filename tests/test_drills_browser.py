@@ -9,14 +9,14 @@ from __future__ import annotations
 import pytest
 
 from escalation.base.models import COORDINATOR, VOICE
-from tests.browser import chromium
+from tests.browser import DESKTOP, chromium, screenshots
 from tests.browser import served as serve
+from tests.browser import sign_in as signed_in
 from tests.console_helpers import account as add_account
 from tests.escalation_helpers import events, incident, outbox
-from tests.test_console_browser import DESKTOP, POLL_WAIT_MS, artefacts, screenshots, signed_in
+from tests.test_console_browser import POLL_WAIT_MS
 
 pytestmark = pytest.mark.browser
-__all__ = ["artefacts"]  # the fixture, shared with the console's browser tests
 
 LUIS = "luis.herrera@uanl.mx"
 

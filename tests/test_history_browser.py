@@ -5,15 +5,13 @@ $FARO_ARTEFACTS (else the test's tmp_path): history-<who>-<phone|desktop>.png.""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from escalation import history
-from tests.browser import chromium
+from tests.browser import DESKTOP, PHONE, chromium, sign_in
 from tests.browser import served as serve
-from tests.console_helpers import PASSWORD
 from tests.console_helpers import account as add_account
 from tests.stories import events, person
 from tests.test_history import TODAY, ana_s_fortnight
@@ -22,15 +20,6 @@ pytestmark = pytest.mark.browser
 
 ADMIN = "admin@faro.mx"
 COORDINATOR = "luis@uanl.mx"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-
-
-@pytest.fixture
-def artefacts(tmp_path) -> Path:
-    folder = Path(os.environ.get("FARO_ARTEFACTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture
@@ -53,12 +42,7 @@ def browser(ana_page):
 
 
 def her_page(browser, served: str, email: str, ana_id: int, viewport: dict):
-    page = browser.new_context(viewport=viewport, base_url=served).new_page()
-    page.goto("/admin/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/admin/")
+    page = sign_in(browser, served, email, viewport=viewport)
     page.goto(f"/admin/people/{ana_id}")
     page.locator("#calendar").wait_for()
     return page

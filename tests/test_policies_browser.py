@@ -6,31 +6,18 @@ to $FARO_ARTEFACTS (else the test's tmp_path)."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 
 from escalation.base.models import COORDINATOR, MISSED_CHECKIN, University
 from escalation.policy import load_policy
-from tests.browser import chromium
+from tests.browser import chromium, screenshots, sign_in
 from tests.browser import served as serve
-from tests.console_helpers import PASSWORD
 from tests.console_helpers import account as add_account
 
 pytestmark = pytest.mark.browser
 
 LUIS = "luis@uanl.mx"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-
-
-@pytest.fixture
-def artefacts(tmp_path) -> Path:
-    folder = Path(os.environ.get("FARO_ARTEFACTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture
@@ -43,25 +30,7 @@ def served(app, faro, people):
 @pytest.fixture
 def page(served):
     with chromium() as browser:
-        page = browser.new_context(viewport=DESKTOP, base_url=served).new_page()
-        page.goto("/admin/login")
-        page.fill("input[name=email]", LUIS)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/admin/")
-        yield page
-
-
-def screenshots(page, artefacts: Path, name: str, *, at: str | None = None) -> None:
-    """`<name>-desktop.png` and `<name>-phone.png`: the whole page, or the screen that
-    starts at element `at` (the catalog is too long for one picture)."""
-    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size(viewport)
-        page.wait_for_timeout(200)
-        if at:
-            page.evaluate(f"document.getElementById('{at}').scrollIntoView()")
-        page.screenshot(path=str(artefacts / f"{name}-{size}.png"), full_page=at is None)
-    page.set_viewport_size(DESKTOP)
+        yield sign_in(browser, served, LUIS)
 
 
 def uanl_id(faro) -> int:

@@ -8,30 +8,18 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-from pathlib import Path
 
 import pytest
 
-from tests.browser import chromium
+from tests.browser import DESKTOP, PHONE, chromium, sign_in
 from tests.browser import served as serve
-from tests.console_helpers import PASSWORD
 from tests.console_helpers import account as add_account
 from tests.test_reports import the_week
 
 pytestmark = pytest.mark.browser
 
 ADMIN = "admin@faro.mx"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 WEEK = "/admin/reports/?start=2026-11-23&end=2026-11-29&grouping=unit"
-
-
-@pytest.fixture
-def artefacts(tmp_path) -> Path:
-    folder = Path(os.environ.get("FARO_ARTEFACTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture
@@ -39,14 +27,7 @@ def page(app, faro, people):
     the_week(faro, people)
     add_account(faro, ADMIN)
     with serve(app) as url, chromium() as browser:
-        context = browser.new_context(viewport=DESKTOP, base_url=url, accept_downloads=True)
-        page = context.new_page()
-        page.goto("/admin/login")
-        page.fill("input[name=email]", ADMIN)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/admin/")
-        yield page
+        yield sign_in(browser, url, ADMIN, accept_downloads=True)
 
 
 def test_the_reports_page_draws_its_charts_and_its_download_carries_the_pages_head(page, artefacts):
