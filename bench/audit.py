@@ -5,7 +5,7 @@
 
 Prints (1) what chaining costs a commit: small transactions of 1, 3 and 10 events, the
 median time to write and commit them with the chain and without it (the listener switched
-off), from 4 writer threads at once; (2) bulk writing N events in transactions of 10,000;
+off), from one writer and from 4 writer threads at once; (2) bulk writing N events in transactions of 10,000;
 (3) how long `audit verify` takes over those N events, and its peak memory. PostgreSQL is a
 throwaway server on loopback (tests/pg.py); the run stops by itself.
 """
@@ -91,15 +91,16 @@ def run(url: str, args) -> None:
     upgrade(engine)
     sessions = make_sessionmaker(engine)
     print(f"engine: {args.engine}")
-    print("events per commit | commit with the chain | without | 4 writers at once")
-    for size in (1, 3, 10):
-        chained = small_commits(sessions, size, args.commits, 4)
-        event.remove(Session, "before_commit", audit._chain)
-        try:
-            bare = small_commits(sessions, size, args.commits, 4)
-        finally:
-            event.listen(Session, "before_commit", audit._chain)
-        print(f"{size:>17} | {chained:>18.2f} ms | {bare:>5.2f} ms |")
+    print("writers | events per commit | median commit, chained | unchained")
+    for writers in (1, 4):
+        for size in (1, 3, 10):
+            chained = small_commits(sessions, size, args.commits, writers)
+            event.remove(Session, "before_commit", audit._chain)
+            try:
+                bare = small_commits(sessions, size, args.commits, writers)
+            finally:
+                event.listen(Session, "before_commit", audit._chain)
+            print(f"{writers:>7} | {size:>17} | {chained:>19.2f} ms | {bare:>6.2f} ms")
     with transaction(sessions) as session:  # the unchained rows just written, chained now
         session.execute(audit.Event.__table__.delete().where(audit.Event.seq.is_(None)))
 

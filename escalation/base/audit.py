@@ -1,17 +1,18 @@
 """The events' hash chain: a record nobody can rewrite unnoticed.
 
 Every event gets, when the transaction that wrote it commits, the next sequence number `seq`,
-the hash of the event before it (`prev_hash`) and its own `hash`: SHA-256 over that link and
-its content (id, seq, instant, kind, person, incident, message, data) in one canonical JSON
-form. `verify` walks the chain in `seq` order and names the first event that no longer matches
+the hash of the event before it (`prev_hash`) and its own `hash`: SHA-256 over that link, its
+number and its content (id, instant, kind, person, incident, message, data) in one canonical
+JSON form. `verify` walks the chain in `seq` order and names the first event that no longer matches
 (altered), the first number missing (deleted), and any event outside the chain (inserted).
 
 How the chain stays one line with several processes writing: the chain is extended in the
 committing transaction's last moment (`before_commit`), under the row lock of the single
 `audit_head` row (`SELECT … FOR UPDATE` on PostgreSQL; SQLite's write lock, taken at BEGIN,
-already serialises writers). Committers queue on that lock only for the few statements that
-number their own events, so `seq` follows commit order and no two transactions can take the
-same place. A transaction that rolls back gives its place back with its events.
+already serialises writers). Committers queue on that lock only while their own events are
+numbered: on PostgreSQL one call of the `faro_chain` function (the contents are made before,
+outside the lock), then the commit. So `seq` follows commit order and no two transactions can
+take the same place; a transaction that rolls back gives its place back with its events.
 
 A chain without a secret shows tampering against a head somebody kept: whoever can write to
 the database and recompute every later hash can build a consistent new chain. So exports carry
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import bindparam, event, select, update
+from sqlalchemy import bindparam, event, insert, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from escalation.base.models import AuditHead, Event
@@ -38,18 +39,24 @@ _WRITTEN = "faro.events_written"  # ids of this transaction's events, read and w
 _CHUNK = 5_000
 
 
-def content(row: Any, seq: int) -> str:
-    """An event's content in canonical form, as number `seq`: what its hash covers besides
-    the link. `row`: an event row read from the database (or an Event)."""
+def content(row: Any) -> str:
+    """An event's content in canonical form: what its hash covers besides its place and link.
+    `row`: an event row read from the database (or an Event)."""
     at = row.at.astimezone(UTC).isoformat(timespec="microseconds")
-    fields = [row.id, seq, at, row.kind, row.person_id, row.incident_id, row.message_id]
+    fields = [row.id, at, row.kind, row.person_id, row.incident_id, row.message_id]
     fields.append(row.data or {})
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
+def digest(prev_hash: str, seq: int, content_: str) -> str:
+    """SHA-256 of `prev_hash \n seq \n content`, hex: the one formula, also computed by
+    PostgreSQL's `faro_chain` (migrations 0006)."""
+    return hashlib.sha256(f"{prev_hash}\n{seq}\n{content_}".encode("ascii")).hexdigest()
+
+
 def link(prev_hash: str, row: Any, seq: int) -> str:
     """The hash of event `row` as number `seq`, after the event whose hash is `prev_hash`."""
-    return hashlib.sha256(f"{prev_hash}\n{content(row, seq)}".encode("ascii")).hexdigest()
+    return digest(prev_hash, seq, content(row))
 
 
 def chain(rows: Iterable[Any], after: Head) -> list[dict[str, Any]]:
@@ -96,24 +103,28 @@ class Head:
 
 def head(session: Session) -> Head:
     """The chain's head as this transaction sees it."""
-    row = session.get(AuditHead, HEAD_ID)
+    table = AuditHead.__table__.c
+    row = session.execute(select(table.seq, table.hash).where(table.id == HEAD_ID)).first()
     return Head(row.seq, row.hash) if row else Head(0, GENESIS)
 
 
 # --- Extending the chain, at commit ------------------------------------------------------------
 
+_ADDED = "faro.events_added"  # Event objects this transaction flushed (read and written here)
+_BULK = "faro.events_bulk"  # ids of events it inserted in bulk
+
 
 def written(session: Session, ids: Iterable[int]) -> None:
     """Note events this transaction wrote with a Core INSERT (`timeline.record_many`); those
     added through the ORM are noted by the flush."""
-    session.info.setdefault(_WRITTEN, set()).update(ids)
+    session.info.setdefault(_BULK, set()).update(ids)
 
 
 @event.listens_for(Session, "after_flush")
 def _noted(session: Session, _context) -> None:
-    new = [obj.id for obj in session.new if isinstance(obj, Event)]
+    new = [obj for obj in session.new if isinstance(obj, Event)]
     if new:
-        written(session, new)
+        session.info.setdefault(_ADDED, []).extend(new)
 
 
 @event.listens_for(Session, "before_commit")
@@ -121,36 +132,84 @@ def _chain(session: Session) -> None:
     if session.in_nested_transaction():
         return
     session.flush()
-    ids = session.info.pop(_WRITTEN, None)
-    if ids:
-        extend(session, ids)
+    added, bulk = session.info.pop(_ADDED, []), session.info.pop(_BULK, set())
+    # An event a rolled-back SAVEPOINT took away is no longer persistent: it takes no place.
+    rows = [obj for obj in added if inspect(obj).persistent]
+    if bulk:
+        rows += _unchained(session, bulk - {obj.id for obj in rows})
+    if rows:
+        extend(session, sorted(rows, key=lambda row: row.id))
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
     if not session.in_transaction():
-        session.info.pop(_WRITTEN, None)
+        session.info.pop(_ADDED, None)
+        session.info.pop(_BULK, None)
 
 
-def extend(session: Session, ids: set[int]) -> None:
-    """Number and hash this transaction's events `ids` onto the head, under its lock. Rows a
-    rolled-back SAVEPOINT took away are not there to be read, so they take no place."""
-    rows = _unchained(session, ids)
-    if not rows:
+def extend(session: Session, rows: list[Any]) -> None:
+    """Number and hash this transaction's events `rows` (oldest first) onto the head, under
+    its row lock, held from here to the commit."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # One round trip under the lock: every other committer waits for each one. The
+        # contents are made here, outside it; PostgreSQL numbers and hashes them.
+        ids, contents = [row.id for row in rows], [content(row) for row in rows]
+        connection.execute(CHAIN_ON_POSTGRESQL, {"ids": ids, "contents": contents})
         return
-    locked = select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
-    top = session.execute(locked).scalar_one_or_none()
+    table = AuditHead.__table__.c
+    locked = select(table.seq, table.hash).where(table.id == HEAD_ID).with_for_update()
+    top = connection.execute(locked).first()
     if top is None:  # a database made without the migrations: its chain starts here
-        top = AuditHead(id=HEAD_ID, seq=0, hash=GENESIS)
-        session.add(top)
+        connection.execute(insert(AuditHead.__table__).values(id=HEAD_ID, seq=0, hash=GENESIS))
+        top = Head(0, GENESIS)
     links = chain(rows, Head(top.seq, top.hash))
-    write_links(session.connection(), links)
-    top.seq, top.hash = links[-1]["seq"], links[-1]["hash"]
-    session.flush()
+    moved = (
+        update(AuditHead.__table__)
+        .where(table.id == HEAD_ID)
+        .values(seq=links[-1]["seq"], hash=links[-1]["hash"])
+    )
+    write_links(connection, links)
+    connection.execute(moved)
+
+
+CHAIN_ON_POSTGRESQL = text("SELECT faro_chain(CAST(:ids AS bigint[]), CAST(:contents AS text[]))")
+
+# What `extend` does, as one PostgreSQL function (created by migration 0006): lock the head,
+# number and hash each event with `digest`'s formula, move the head.
+POSTGRESQL_FUNCTION = r"""
+CREATE OR REPLACE FUNCTION faro_chain(event_ids bigint[], contents text[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    head_seq bigint;
+    head_hash text;
+BEGIN
+    SELECT seq, hash INTO head_seq, head_hash FROM audit_head WHERE id = 1 FOR UPDATE;
+    IF NOT FOUND THEN
+        head_seq := 0;
+        head_hash := repeat('0', 64);
+        INSERT INTO audit_head (id, seq, hash) VALUES (1, head_seq, head_hash);
+    END IF;
+    FOR i IN 1 .. coalesce(array_length(event_ids, 1), 0) LOOP
+        head_seq := head_seq + 1;
+        UPDATE event
+           SET seq = head_seq,
+               prev_hash = head_hash,
+               hash = encode(sha256(convert_to(
+                   head_hash || E'\n' || head_seq::text || E'\n' || contents[i], 'UTF8')), 'hex')
+         WHERE id = event_ids[i]
+        RETURNING hash INTO head_hash;
+    END LOOP;
+    UPDATE audit_head SET seq = head_seq, hash = head_hash WHERE id = 1;
+END
+$$
+"""
 
 
 def _unchained(session: Session, ids: set[int]) -> list[Any]:
-    """This transaction's events as the database holds them, in the order they were written."""
+    """Events this transaction wrote in bulk, as the database holds them, oldest first (rows
+    a rolled-back SAVEPOINT took away are not there to be read)."""
     columns = Event.__table__.c
     rows = []
     ordered = sorted(ids)
