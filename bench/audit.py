@@ -5,8 +5,9 @@
 
 Prints (1) what chaining costs a commit: small transactions of 1, 3 and 10 events, the
 median time to write and commit them with the chain and without it (the listener switched
-off), from one writer and from 4 writer threads at once; (2) bulk writing N events in transactions of 10,000;
-(3) how long `audit verify` takes over those N events, and its peak memory. PostgreSQL is a
+off), from one writer and from 4 writer threads at once; (2) bulk writing N events in
+transactions of 10,000; (3) how long `audit verify` takes over those N events, and its peak
+memory. PostgreSQL is a
 throwaway server on loopback (tests/pg.py); the run stops by itself.
 """
 
