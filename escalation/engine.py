@@ -383,26 +383,17 @@ def advance(session: Session, now: datetime, incident: Incident, config: DomainC
     step, repeats, *_ = following(policy, incident.step, incident.repeats)
     if incident.drill and step > len(policy):
         return _end_drill_when_due(session, now, incident, due)
-    claimed = session.execute(
-        update(Incident)
-        .where(
-            Incident.id == incident.id,
-            Incident.next_step_at == due,
-            Incident.acknowledged_at.is_(None),
-            Incident.resolved_at.is_(None),
-        )
-        .values(step=step, repeats=repeats, next_step_at=next_due(policy, step, repeats, due, now))
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    session.refresh(incident)
-    if claimed != 1:
+    following_due = next_due(policy, step, repeats, due, now)
+    if not _claim_step(session, incident, due, step=step, repeats=repeats,
+                       next_step_at=following_due):  # fmt: skip
         return False
     take_stage(session, now, incident, policy, config)
     return True
 
 
-def _end_drill_when_due(session: Session, now: datetime, incident: Incident, due) -> bool:
-    """The drill's last step has had its wait: close it, once (claimed like a step)."""
+def _claim_step(session: Session, incident: Incident, due: datetime, **values) -> bool:
+    """Move `incident` on from the stage due at `due` (conditional UPDATE, rowcount 1), unless
+    another process did, or it was acknowledged or resolved meanwhile; `incident` is re-read."""
     claimed = session.execute(
         update(Incident)
         .where(
@@ -411,11 +402,16 @@ def _end_drill_when_due(session: Session, now: datetime, incident: Incident, due
             Incident.acknowledged_at.is_(None),
             Incident.resolved_at.is_(None),
         )
-        .values(next_step_at=None)
+        .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
     session.refresh(incident)
-    if claimed != 1:
+    return claimed == 1
+
+
+def _end_drill_when_due(session: Session, now: datetime, incident: Incident, due) -> bool:
+    """The drill's last step has had its wait: close it, once (claimed like a step)."""
+    if not _claim_step(session, incident, due, next_step_at=None):
         return False
     end_drill(session, now, incident, after_step=incident.step)
     return True
