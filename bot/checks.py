@@ -54,7 +54,8 @@ def explain(engine: Engine, exc: SQLAlchemyError) -> str:
     text = reason.lower()
     if "no such table" in text or ("relation" in text and "does not exist" in text):
         return f"{where(engine)} is missing Faro's tables ({reason}); {UPGRADE}"
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated or "connect" in text:
+    lost = isinstance(exc, DBAPIError) and exc.connection_invalidated
+    if lost or "connect" in text:
         return (
             f"cannot reach {where(engine)}: {reason}; check DATABASE_URL and that the "
             "database server is running"

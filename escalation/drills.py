@@ -24,7 +24,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from escalation.base.config import DomainConfig
@@ -34,7 +33,7 @@ from escalation.base.models import INTERN, TRIP_OVERDUE, Incident, Person
 from escalation.base.schedule import hhmm
 from escalation.base.timeline import record
 from escalation.engine import start
-from escalation.incidents import free_code, open_incident_of
+from escalation.incidents import insert_incident, open_incident_of
 
 DRILL_STARTED = "drill_started"
 
@@ -75,20 +74,11 @@ def start_drill(
         raise DrillError(REAL_CASE_OPEN, "she has a real case open: attend to it first")
     if open_incident_of(session, intern, kind, drill=True) is not None:
         raise DrillError(DRILL_RUNNING, "a drill of this kind is already running for her")
-    drill = Incident(
-        code=free_code(session),
-        intern_id=intern.id,
-        kind=kind,
-        severity=KINDS[kind].severity,
-        opened_at=now,
-        detail=_facts(intern, kind, now),
-        drill=True,
+    drill = insert_incident(
+        session, now, intern, kind, detail=_facts(intern, kind, now), drill=True
     )
-    try:
-        with session.begin_nested():
-            session.add(drill)
-    except IntegrityError:
-        raise DrillError(DRILL_RUNNING, "a drill of this kind is already running for her") from None
+    if drill is None:
+        raise DrillError(DRILL_RUNNING, "a drill of this kind is already running for her")
     record(session, now, DRILL_STARTED, person=intern, incident=drill, account=account,
            incident_kind=kind)  # fmt: skip
     start(session, now, drill, config)

@@ -74,18 +74,8 @@ def open_incident(
     if existing is not None:
         _rejoin(session, now, existing, intern, config, message_id)
         return existing, False
-    incident = Incident(
-        code=free_code(session),
-        intern_id=intern.id,
-        kind=kind,
-        severity=KINDS[kind].severity,
-        opened_at=now,
-        detail=detail or {},
-    )
-    try:
-        with session.begin_nested():
-            session.add(incident)
-    except IntegrityError:
+    incident = insert_incident(session, now, intern, kind, detail=detail)
+    if incident is None:
         existing = open_incident_of(session, intern, kind)
         if existing is None:
             raise
@@ -94,6 +84,28 @@ def open_incident(
     record(session, now, "incident_opened", person=intern, incident=incident, message_id=message_id)
     start(session, now, incident, config)
     return incident, True
+
+
+def insert_incident(
+    session: Session, now: datetime, intern: Person, kind: str, *, detail=None, drill=False
+) -> Incident | None:
+    """A new open incident (or drill) of `kind` for `intern`, with a free code; None when the
+    partial unique index says one is already open (another process won the race)."""
+    incident = Incident(
+        code=_free_code(session),
+        intern_id=intern.id,
+        kind=kind,
+        severity=KINDS[kind].severity,
+        opened_at=now,
+        detail=detail or {},
+        drill=drill,
+    )
+    try:
+        with session.begin_nested():
+            session.add(incident)
+    except IntegrityError:
+        return None
+    return incident
 
 
 def open_incident_of(
@@ -125,7 +137,7 @@ def _rejoin(session, now, incident, intern, config, message_id) -> None:
         realert_step_one(session, now, incident, config)
 
 
-def free_code(session: Session) -> str:
+def _free_code(session: Session) -> str:
     """A code no open incident has, real or drill: `ATIENDO <code>` always names one case."""
     taken = set(session.scalars(select(Incident.code).where(Incident.resolved_at.is_(None))))
     while True:

@@ -61,7 +61,7 @@ def link(prev_hash: str, row: Any, seq: int) -> str:
 
 def chain(rows: Iterable[Any], after: Head) -> list[dict[str, Any]]:
     """Number and hash `rows` (oldest first) onto `after`: one `{_id, seq, prev_hash, hash}`
-    per row, for the UPDATE that writes them (`CHAIN_UPDATE`)."""
+    per row, for the UPDATE that writes them (`write_links`)."""
     seq, digest, links = after.seq, after.hash, []
     for row in rows:
         seq += 1
