@@ -148,16 +148,16 @@ def _join_spelled(raw: list[str], clause: list[int]) -> tuple[list[str], list[in
             and clause[j] == clause[i]
         ):
             j += 1
-        joined = "".join(raw[i:j])
-        if j - i >= 2 and _canonical(joined) in VOCABULARY:
-            out.append(joined)
-            out_clause.append(clause[i])
-            i = j
-        else:
-            out.append(raw[i])
-            out_clause.append(clause[i])
-            i += 1
+        # The longest run that spells a word: "s o s y ya" is "sos" and the word "y".
+        end = next((k for k in range(j, i + 1, -1) if _spells_word(raw[i:k])), i + 1)
+        out.append("".join(raw[i:end]))
+        out_clause.append(clause[i])
+        i = end
     return out, out_clause
+
+
+def _spells_word(letters: list[str]) -> bool:
+    return len(letters) >= 2 and _canonical("".join(letters)) in VOCABULARY
 
 
 def _spelled_letter(token: str) -> bool:
