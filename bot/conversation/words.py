@@ -45,7 +45,8 @@ def _fold(text: str) -> str:
         else:
             out.append(char)
     folded = _DOTTED.sub(lambda m: re.sub(r"[^a-z]", "", m.group(0)), "".join(out))
-    return re.sub(r"\+\s+(?=\d)", "+", folded)
+    # "+ 1h" is "+1h"; never across a clause break, where "+" and "911" are two thoughts.
+    return re.sub(r"\+ +(?=\d)", "+", folded)
 
 
 @lru_cache(maxsize=8192)  # pure and called per token and word: the same words come back all day
