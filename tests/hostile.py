@@ -1,0 +1,43 @@
+"""What the hostile-input property tests share: their hypothesis profile and the text they throw.
+
+The profile bounds each property to a number of examples that keeps the three files within a
+couple of minutes on both engines, waits for no deadline (a PostgreSQL example can take longer
+than hypothesis's default 200 ms without meaning anything), and under CI derandomizes, so a CI
+run is reproducible; no example database is written into the work tree (a failure found once
+is kept as an `@example`). It is registered here and applied by decorator, never loaded: other
+test files keep hypothesis's defaults.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
+from tests.conftest import IN_CI
+
+settings.register_profile(
+    "faro-hostile",
+    max_examples=60,
+    deadline=None,
+    derandomize=IN_CI,
+    database=None,
+    print_blob=True,
+)
+HOSTILE = settings.get_profile("faro-hostile")
+
+
+def examples(n: int, *, resets_state: bool = False) -> settings:
+    """The profile with `n` examples. `resets_state`: the test gives every example a clean
+    database itself, so hypothesis may use a function-scoped fixture (the app) across them."""
+    suppressed = [HealthCheck.function_scoped_fixture] if resets_state else []
+    return settings(HOSTILE, max_examples=n, suppress_health_check=suppressed)
+
+
+# Text as phones and webhooks deliver it: any code point but lone surrogates (which no UTF-8
+# transport can carry), with the troublemakers drawn often.
+TROUBLE = "\x00\t\n\r\x0b\x0c\x1b\x7f\u200b\u200d\u2028\u2029\ufeff\ufffd\U0001f198\U0001f197\u0301"
+any_char = st.one_of(
+    st.characters(blacklist_categories=("Cs",)),
+    st.sampled_from(TROUBLE),
+)
+any_text = st.text(any_char, max_size=60)
