@@ -50,6 +50,7 @@ class Settings:
     default_language: str = "es"
     port: int = 5000
     metrics_token: str = ""
+    twilio_mps: float = 1.0  # what the sender may send per second (a long code: about 1)
 
     @cached_property
     def domain(self) -> DomainConfig:
@@ -60,7 +61,13 @@ class Settings:
             whatsapp_checkin_template=self.twilio_whatsapp_checkin_content_sid,
             default_timezone=self.default_timezone,
             default_language=self.default_language,
+            sender_mps=self.sender_mps,
         )
+
+    @property
+    def sender_mps(self) -> float | None:
+        """The pace the outbox keeps: TWILIO_MPS through Twilio; none for the console."""
+        return self.twilio_mps if self.sms_transport == "twilio" else None
 
     @property
     def has_twilio_credentials(self) -> bool:
@@ -89,6 +96,19 @@ def _integer(env: Mapping[str, str], key: str, default: int, low: int, high: int
         raise ConfigError(f"{key}={raw!r} is not a whole number ({low}..{high})") from None
     if not low <= value <= high:
         raise ConfigError(f"{key}={value} is out of range ({low}..{high})")
+    return value
+
+
+def _number(env: Mapping[str, str], key: str, default: float, low: float, high: float) -> float:
+    raw = env.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{key}={raw!r} is not a number ({low:g}..{high:g})") from None
+    if not low <= value <= high:  # (NaN fails this too)
+        raise ConfigError(f"{key}={value:g} is out of range ({low:g}..{high:g})")
     return value
 
 
@@ -145,6 +165,7 @@ def load_settings(env: Mapping[str, str], *, run_scheduler_default: bool = False
         default_timezone=_timezone(env, "DEFAULT_TIMEZONE", "America/Monterrey"),
         default_language=_choice(env, "DEFAULT_LANGUAGE", "es", LANGUAGES),
         port=_integer(env, "PORT", 5000, 1, 65535),
+        twilio_mps=_number(env, "TWILIO_MPS", 1.0, 0.1, 10_000),
         sms_transport=_choice(env, "SMS_TRANSPORT", "console", TRANSPORTS),
         **{k.lower(): v for k, v in text.items()},
         **({"secret_key": env["SECRET_KEY"].strip()} if env.get("SECRET_KEY", "").strip() else {}),

@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.runtime import Faro, faro
 from escalation.base.db import utcnow
-from escalation.base.models import PRIORITY_NORMAL, Incident, OutboundMessage
+from escalation.base.models import PRIORITY_CRITICAL, Incident, OutboundMessage
 from escalation.tick import last_tick
 
 bp = Blueprint("metrics", __name__)
@@ -85,7 +85,7 @@ def _read(session, now: datetime):
     yield outbox
 
     oldest = session.scalar(
-        select(func.min(table.created_at)).where(*due, table.priority > PRIORITY_NORMAL)
+        select(func.min(table.created_at)).where(*due, table.priority >= PRIORITY_CRITICAL)
     )
     critical = GaugeMetricFamily(
         "faro_oldest_pending_critical_alert_seconds",

@@ -63,7 +63,9 @@ class Faro:
             return None
         return f"{self.settings.public_base_url}/twilio/status?id={message_id}"
 
-    def dispatch(self, now: datetime | None = None) -> int:
+    def dispatch(self, now: datetime | None = None, patience: float | None = None) -> int:
+        """Send what is due as of `now` (default: the clock), at the sender's pace; waiting
+        for its tokens at most `patience` seconds (None: until nothing is due)."""
         clock = utcnow if now is None else (lambda: now)
         return dispatch_due(
             self.sessions,
@@ -71,13 +73,17 @@ class Faro:
             clock=clock,
             callback_url=self.callback_url,
             config=self.settings.domain,
+            mps=self.settings.sender_mps,
+            patience=patience,
         )
 
-    def run_pass(self, now: datetime | None = None) -> dict[str, int]:
+    def run_pass(self, now: datetime | None = None, patience: float | None = None) -> dict:
         """One scheduler pass as of `now` (default: the clock), then the outbox as of the same
-        instant: what `flask tick`, the scheduler and the tests run."""
+        instant: what `flask tick`, the scheduler and the tests run. The scheduler loop gives
+        the outbox `patience` (a tick's length) so a long queue at a slow sender does not hold
+        up the next pass; what is left goes in the next one, and the web's dispatchers."""
         done = tick(self.sessions, now or utcnow(), self.settings.domain, STEPS)
-        done["sent"] = self.dispatch(now)
+        done["sent"] = self.dispatch(now, patience)
         return done
 
     def close(self) -> None:

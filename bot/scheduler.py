@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 def _safe_pass(faro) -> None:
     try:
-        faro.run_pass()
+        faro.run_pass(patience=faro.settings.tick_seconds)
     except SQLAlchemyError as exc:  # a database restart: one line a pass, the next retries
         log.error("scheduler pass skipped: %s", explain(faro.engine, exc))
     except Exception:  # the loop must outlive anything; the next pass retries

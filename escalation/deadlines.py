@@ -8,7 +8,7 @@ PostgreSQL, `due_ids`); RETURNING says which rows are ours.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 from escalation.base.config import DomainConfig
 from escalation.base.db import due_ids
 from escalation.base.messages import render
-from escalation.base.models import MISSED_CHECKIN, UNREACHABLE, CheckIn, Person
+from escalation.base.models import MISSED_CHECKIN, UNREACHABLE, CheckIn, OutboundMessage, Person
 from escalation.base.schedule import hhmm
 from escalation.base.timeline import event_row, message_row, queue_many, record, record_many
 from escalation.incidents import open_incident
+from escalation.pings import PING
 
 # Outbox kind (a delivery failure of it is followed up: escalation/ping_failures.py).
 REMINDER = "checkin_reminder"
@@ -28,6 +29,8 @@ REMINDER = "checkin_reminder"
 REMINDER_BATCH = 50
 DEADLINE_BATCH = 10  # each opens an incident and alerts: heavier, and rarer
 IDS_PER_STATEMENT = 500  # an IN list stays far below SQLite's limit on bound parameters
+# How soon a reminder or deadline whose ping is still queued is looked at again.
+RECHECK = timedelta(minutes=1)
 
 
 def stop_waiting(session: Session, intern_ids: list[int]) -> None:
@@ -47,6 +50,40 @@ def stop_waiting(session: Session, intern_ids: list[int]) -> None:
         )
 
 
+def _not_waiting(session: Session, now: datetime, column, ids: list[int]) -> tuple[list, int]:
+    """Of these due check-ins, those whose ping has left, and how many others were put off:
+    their reminder or deadline waits for the ping (it counts from when the ping leaves,
+    escalation/sending.py)."""
+    waiting = _waiting_for_their_ping(session, ids)
+    _postpone(session, now, column, waiting)
+    return [i for i in ids if i not in waiting], len(waiting)
+
+
+def _waiting_for_their_ping(session: Session, checkin_ids: list[int]) -> set[int]:
+    """Of these check-ins, those whose ping is still in the outbox (queued, not yet sent)."""
+    if not checkin_ids:
+        return set()
+    rows = session.scalars(
+        select(OutboundMessage.checkin_id).where(
+            OutboundMessage.checkin_id.in_(checkin_ids),
+            OutboundMessage.kind == PING,
+            OutboundMessage.next_attempt_at.is_not(None),
+        )
+    )
+    return set(rows)
+
+
+def _postpone(session: Session, now: datetime, column, checkin_ids: set[int]) -> None:
+    """Look at these due reminders or deadlines again in a minute: their ping has not left."""
+    if checkin_ids:
+        session.execute(
+            update(CheckIn)
+            .where(CheckIn.id.in_(checkin_ids))
+            .values({column.key: now + RECHECK})
+            .execution_options(synchronize_session=False)
+        )
+
+
 def _people(session: Session, ids) -> dict[int, Person]:
     return {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids)))}
 
@@ -59,9 +96,10 @@ def handle_some_reminders(
 ) -> int:
     """Up to `limit` due reminders in one transaction, claimed by one conditional UPDATE
     (rows answered meanwhile are left out; RETURNING says which are ours)."""
-    ids = due_ids(session, CheckIn.remind_at, now, limit)
+    due = due_ids(session, CheckIn.remind_at, now, limit)
+    ids, put_off = _not_waiting(session, now, CheckIn.remind_at, due)
     if not ids:
-        return 0
+        return put_off  # handled too: the pass goes on to the next batch
     claimed = _claim_reminders(session, now, ids)
     interns = _people(session, {c.intern_id for c in claimed})
     events, reminders, reminded = [], [], []
@@ -109,7 +147,8 @@ def _reminder(now: datetime, intern: Person, checkin) -> dict[str, Any]:
         name=intern.first_name,
         deadline=hhmm(checkin.deadline_at, intern.timezone),
     )
-    return message_row(now, kind=REMINDER, body=body, person=intern)
+    return message_row(now, kind=REMINDER, body=body, person=intern, checkin_id=checkin.id,
+                       send_by=checkin.deadline_at)  # fmt: skip
 
 
 # --- The deadline ----------------------------------------------------------------------------
@@ -120,9 +159,10 @@ def handle_some_deadlines(
 ) -> int:
     """Up to `limit` passed deadlines in one transaction, claimed by one conditional UPDATE
     (rows answered meanwhile are left out), each opening its incident."""
-    ids = due_ids(session, CheckIn.escalate_at, now, limit)
+    due = due_ids(session, CheckIn.escalate_at, now, limit)
+    ids, put_off = _not_waiting(session, now, CheckIn.escalate_at, due)
     if not ids:
-        return 0
+        return put_off  # handled too: the pass goes on to the next batch
     table = CheckIn.__table__
     claimed = session.scalars(
         update(table)

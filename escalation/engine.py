@@ -38,7 +38,7 @@ from escalation.base.models import (
     CRITICAL,
     NURSE,
     PRIORITY_CRITICAL,
-    PRIORITY_NORMAL,
+    PRIORITY_HIGH,
     SMS,
     SUPERVISOR,
     VOICE,
@@ -171,7 +171,7 @@ def mark_of(incident: Incident, channel: str = SMS) -> str | None:
 
 
 def priority_of(incident: Incident) -> int:
-    return PRIORITY_CRITICAL if incident.severity == CRITICAL else PRIORITY_NORMAL
+    return PRIORITY_CRITICAL if incident.severity == CRITICAL else PRIORITY_HIGH
 
 
 # --- when ---------------------------------------------------------------------------------------

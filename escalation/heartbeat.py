@@ -50,7 +50,7 @@ def notice_silence(session: Session, now: datetime, config: DomainConfig) -> boo
     ).rowcount
     if claimed != 1:
         return False
-    _tell_admins(session, now, config, "scheduler_silent", last)
+    tell_admins(session, now, config, "scheduler_silent", last)
     record(session, now, "scheduler_silent", last_tick=last.isoformat())
     return True
 
@@ -83,12 +83,12 @@ def handle_one_resume(session: Session, now: datetime, config: DomainConfig) -> 
     if claimed != 1:
         return False
     late = late_pings_due(session, now)
-    _tell_admins(session, now, config, "scheduler_resumed", last, late=late)
+    tell_admins(session, now, config, "scheduler_resumed", last, late=late)
     record(session, now, "scheduler_resumed", last_tick=last.isoformat(), late_pings=late)
     return True
 
 
-def _tell_admins(
+def tell_admins(
     session: Session, now: datetime, config: DomainConfig, template: str, last, **fields: object
 ) -> None:
     zone = config.default_timezone

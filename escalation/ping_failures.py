@@ -36,6 +36,7 @@ def follow_up_failed(session: Session, now: datetime, message: OutboundMessage) 
         retry = queue(session, now, kind=message.kind, body=message.body, person=intern,
                       channel=other)  # fmt: skip
         retry.failover_of_id = message.id
+        retry.checkin_id, retry.send_by = message.checkin_id, message.send_by
         record(session, now, "checkin_failover", person=intern, message_id=message.id,
                channel=other, code=message.error_code)  # fmt: skip
         return

@@ -230,7 +230,12 @@ def ping_all(
     # Should an answer create one of these rows at this very moment, the unique constraint
     # fails this transaction; the claims roll back with it and the tick redoes them one by one.
     if checkins:
-        session.execute(insert(CheckIn.__table__), checkins)
+        statement = insert(CheckIn.__table__).returning(
+            CheckIn.__table__.c.id, sort_by_parameter_order=True
+        )
+        ids = session.execute(statement, checkins).scalars()
+        for message, checkin, checkin_id in zip(messages, checkins, ids, strict=True):
+            message.update(checkin_id=checkin_id, send_by=checkin["deadline_at"])
     queue_many(session, messages)
     pinged = [row["intern_id"] for row in checkins]
     return events + more + close_open_questions(session, now, pinged, reason="new_checkin")

@@ -110,7 +110,8 @@ def call_ended(client, message: OutboundMessage, status: str, duration: str = "0
 
 
 def freeze(monkeypatch):
-    """Freeze the webhooks' wall clock; returns it: `clock.set(at(...))`."""
+    """Freeze the webhooks' wall clock, and the dispatcher thread's with it (so what a webhook
+    queued is not a day old to it); returns it: `clock.set(at(...))`."""
 
     class Clock:
         now: datetime | None = None
@@ -126,4 +127,5 @@ def freeze(monkeypatch):
 
     monkeypatch.setattr("bot.webhook.utcnow", now)
     monkeypatch.setattr("bot.voice.utcnow", now)
+    monkeypatch.setattr("bot.runtime.utcnow", now)
     return frozen

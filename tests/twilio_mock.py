@@ -379,5 +379,6 @@ def mock_env(url: str, **extra: str) -> dict[str, str]:
         "TWILIO_WHATSAPP_FROM": WHATSAPP_FROM,
         "SECRET_KEY": "x",
         "ADMIN_PHONES": "+528100000099",
+        "TWILIO_MPS": "1000",  # the pace is tested on its own (tests/test_pacing.py)
         **extra,
     }

@@ -1,8 +1,8 @@
 """What the domain needs to know of the settings, typed and built once (`Settings.domain`).
 
 The domain never sees the edge's Settings (credentials, URLs, ports): only who the on-call
-administrators are, which channels have a sender, the WhatsApp check-in template, and the
-defaults for people who have none of their own.
+administrators are, which channels have a sender and how fast it sends, the WhatsApp
+check-in template, and the defaults for people who have none of their own.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ class DomainConfig:
     whatsapp_checkin_template: str = ""
     default_timezone: str = "America/Monterrey"
     default_language: str = "es"
+    # Messages per second the sender delivers (TWILIO_MPS); None: no limit (console).
+    sender_mps: float | None = None
 
     def usable(self, channel: str) -> bool:
         """Whether Faro can send on `channel` (one that needs a sender only once it has one)."""

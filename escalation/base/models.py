@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -55,8 +56,11 @@ SUPPORT = "support"
 UNCLEAR = "unclear"  # texts Faro could not understand, several in a row: someone checks on her
 CRITICAL, HIGH, NORMAL = "critical", "high", "normal"
 
-# Outbound priorities: critical alerts jump the queue.
+# Outbound priorities, the first key of the outbox's queue: critical alerts (emergency,
+# duress, the administrators' alarms) leave first, then the other cases' alerts, then the rest
+# (pings, reminders, questions) by `send_by`.
 PRIORITY_NORMAL = 0
+PRIORITY_HIGH = 5
 PRIORITY_CRITICAL = 10
 
 _OPEN = text("resolved_at IS NULL")
@@ -222,6 +226,14 @@ class OutboundMessage(Base):
     content_variables: Mapped[str | None] = mapped_column(Text)
     # The message this one replaces after a failed delivery (the failover chain).
     failover_of_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_message.id"))
+    # The check-in a ping or reminder serves (its deadlines count from when the ping left).
+    checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkin.id"), index=True)
+    # The moment after which it is of little use (a ping: her deadline); orders a queue longer
+    # than a second of sending, after priority. Unset: its own queueing time.
+    send_by: Mapped[datetime | None]
+    # Not sent because it was overtaken (she answered, the case was acknowledged, a later
+    # repeat replaced it) or grew too old while the sender was down: no longer pending.
+    dropped_at: Mapped[datetime | None]
 
     @property
     def status(self) -> str:
@@ -229,9 +241,12 @@ class OutboundMessage(Base):
 
 
 def outbound_status(message: OutboundMessage) -> str:
-    """queued, sent or failed, from the timestamps; Twilio's delivery status refines `sent`."""
+    """queued, sent, failed or dropped, from the timestamps; Twilio's delivery status refines
+    `sent`."""
     if message.failed_at is not None:
         return "failed"
+    if message.dropped_at is not None:
+        return "dropped"
     if message.sent_at is not None:
         return message.delivery_status or "sent"
     return "queued"
@@ -361,6 +376,20 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Sender(Base):
+    """The sender, one row every dispatcher shares (bot/outbox.py): a token bucket that keeps
+    all processes together within TWILIO_MPS, and a provider-wide outage while one lasts (only
+    a probe is sent until it ends)."""
+
+    __tablename__ = "sender"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    refilled_at: Mapped[datetime | None]
+    outage_since: Mapped[datetime | None]
+    probe_at: Mapped[datetime | None]
 
 
 class Trip(Base):

@@ -166,8 +166,11 @@ def message_row(
     priority: int = PRIORITY_NORMAL,
     content_sid: str | None = None,
     content_variables: str | None = None,
+    checkin_id: int | None = None,
+    send_by: datetime | None = None,
 ) -> dict[str, Any]:
-    """One outbox row to a roster person on her channel, as `queue` would write it."""
+    """One outbox row to a roster person on her channel, as `queue` would write it (a ping or
+    reminder says which check-in it serves, and that it is of use until her deadline)."""
     return {
         "person_id": person.id,
         "to_phone": person.phone,
@@ -181,6 +184,8 @@ def message_row(
         "attempts": 0,
         "content_sid": content_sid,
         "content_variables": content_variables,
+        "checkin_id": checkin_id,
+        "send_by": send_by,
     }
 
 
