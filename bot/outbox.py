@@ -34,6 +34,7 @@ import secrets
 import socket
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -292,7 +293,7 @@ class _Send:
         for row, _sid, exc in results:
             if exc is not None:  # one transaction each, as the domain may act on it
                 _failed(self.sessions, self.now, row, exc, self.config)
-        _health.heard(self.sessions, self.now, results, self.probe, self.config)
+        health_of(self.sessions).heard(self.sessions, self.now, results, self.probe, self.config)
 
 
 def _sent(sessions, now: datetime, sent: list[tuple], handed_back, token) -> None:
@@ -390,7 +391,14 @@ class _SenderHealth:
             _begin_outage(sessions, now, failures, reason)
 
 
-_health = _SenderHealth()
+_healths: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_healths_lock = threading.Lock()
+
+
+def health_of(sessions) -> _SenderHealth:
+    """The sends this process made to one database (one Faro: in production, the process)."""
+    with _healths_lock:
+        return _healths.setdefault(sessions, _SenderHealth())
 
 
 def _begin_outage(sessions, now: datetime, failures: int, reason: str) -> None:

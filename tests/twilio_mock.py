@@ -143,6 +143,8 @@ class TwilioMock:
         self.auth_token = auth_token
         self.received: list[Received] = []
         self._answers: list[Answer] = []
+        self._down: Answer | None = None  # every request, until `recover` (an outage)
+        self._refused: dict[str, Answer] = {}  # by `To`, for good (a number Twilio rejects)
         self._lock = threading.Lock()
         self._release = threading.Event()
         self._server: _Server | None = None
@@ -185,6 +187,25 @@ class TwilioMock:
         with self._lock:
             self._answers.extend(answers)
 
+    def go_down(self, answer: Answer) -> None:
+        """Answer every request with `answer` until `recover()`: a provider-wide outage."""
+        with self._lock:
+            self._down = answer
+
+    def recover(self) -> None:
+        with self._lock:
+            self._down = None
+
+    def refuse(self, to: str, answer: Answer) -> None:
+        """Answer every request to `to` with `answer`, for good (a number Twilio rejects)."""
+        with self._lock:
+            self._refused[to] = answer
+
+    def accepted(self) -> list[Received]:
+        """The requests the mock accepted (201), in the order they came."""
+        with self._lock:
+            return [r for r in self.received if r.status == 201]
+
     def messages(self) -> list[dict[str, str]]:
         """The form of every Messages.json request received, in order."""
         with self._lock:
@@ -208,7 +229,9 @@ class TwilioMock:
     def _record(self, request: Received) -> Answer | None:
         with self._lock:
             self.received.append(request)
-            return self._answers.pop(0) if self._answers else None
+            if self._answers:
+                return self._answers.pop(0)
+            return self._down or self._refused.get(request.form.get("To", ""))
 
     def _wait_released(self) -> None:
         self._release.wait(STALL_LIMIT_SECONDS)
