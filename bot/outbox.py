@@ -68,6 +68,7 @@ OUTAGE_WINDOW = 20
 OUTAGE_MIN = 10
 OUTAGE_SHARE = 0.8
 PROBE_SECONDS = 30
+PROBE_TRIES = 20
 
 _table = OutboundMessage.__table__
 _sender = Sender.__table__
@@ -141,11 +142,13 @@ def claim_batch(
     if mps is not None:
         tokens = _refill(sender, mps)
         budget = min(limit, int(tokens))
-    ids = _select(session, now, limit, budget, paced=mps is not None, probe=probe)
+    for _ in range(PROBE_TRIES if probe else 1):  # a probe must be a message worth sending
+        ids = _select(session, now, limit, budget, paced=mps is not None, probe=probe)
+        rows = _drop_overtaken(session, now, _take(session, now, token, ids))
+        if rows or not ids:
+            break
     if not ids and budget == 0 and _paced_waiting(session, now):
         wait = (1 - tokens) / mps  # the next token
-    rows = _take(session, now, token, ids)
-    rows = _drop_overtaken(session, now, rows)
     if mps is not None:
         spent = sum(1 for r in rows if r.channel not in UNPACED)
         session.execute(update(_sender).values(tokens=tokens - spent, refilled_at=utcnow()))
