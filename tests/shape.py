@@ -20,10 +20,16 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 from twilio.request_validator import RequestValidator
 
+from escalation.base.models import Event, OutboundMessage
+from escalation.engine import ALERT
 from tests.conftest import AUTH_TOKEN, PUBLIC_URL
 from tests.pg import _free_port
 from tests.twilio_mock import mock_env
@@ -200,3 +206,64 @@ def outbox_id(form: dict[str, str]) -> int | None:
     """The outbox row a text or call at the mock was for, from its status callback (our id)."""
     match = _OUTBOX_ID.search(form.get("StatusCallback", ""))
     return int(match.group(1)) if match else None
+
+
+def received_by_outbox_id(twilio) -> Counter[int | None]:
+    """How often the mock accepted a text or a call for each outbox row (None: for none)."""
+    return Counter(outbox_id(r.form) for r in list(twilio.received) if r.status == 201)
+
+
+# --- the database ------------------------------------------------------------------------------
+
+HEADER = "role,name,phone,channel,language,timezone,checkin_time,university,unit,municipality,"
+HEADER += "unit_type,buddies"
+
+
+def roster_csv(folder: Path, rows: list[tuple], name: str = "roster.csv") -> Path:
+    """A roster file of (role, name, phone, channel, checkin_time, unit, municipality, buddies)
+    rows, everyone of UANL in America/Monterrey, in Spanish."""
+    lines = [HEADER]
+    for role, person, phone, channel, checkin, unit, municipality, buddies in rows:
+        lines.append(f"{role},{person},{phone},{channel},es,America/Monterrey,{checkin},UANL,"
+                     f"{unit},{municipality},A,{buddies}")  # fmt: skip
+    path = folder / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def drained(sessions: sessionmaker[Session]) -> bool:
+    """Whether the outbox has nothing due left to send (a message queued to leave later, like
+    the mood question after a check-in, is not due yet)."""
+    with sessions() as session:
+        due = session.scalar(
+            select(func.count())
+            .select_from(OutboundMessage)
+            .where(OutboundMessage.next_attempt_at <= datetime.now(UTC))
+        )
+    return due == 0
+
+
+def alert_rounds(session: Session) -> tuple[Counter, Counter]:
+    """The escalation rounds taken, (incident, step, repeat) → how often (the `alerted`
+    events), and the alerts queued, (incident, step, repeat, phone, channel) → how many rows.
+
+    An alert belongs to the round written with it (same incident, same instant). Should two
+    rounds of one incident share an instant (a step whose time had passed is taken at once
+    after the one before), their alerts are keyed by both: (incident, ((step, repeat), …), …)."""
+    events = session.execute(
+        select(Event.incident_id, Event.at, Event.data).where(Event.kind == "alerted")
+    ).all()
+    rounds = Counter((e.incident_id, e.data["step"], e.data["repeat"]) for e in events)
+    moments: dict[tuple, list] = {}
+    for e in events:
+        moments.setdefault((e.incident_id, e.at), []).append((e.data["step"], e.data["repeat"]))
+    alerts = Counter()
+    rows = session.execute(
+        select(OutboundMessage.incident_id, OutboundMessage.created_at, OutboundMessage.to_phone,
+               OutboundMessage.channel).where(OutboundMessage.kind == ALERT)
+    )  # fmt: skip
+    for incident, created, phone, channel in rows:
+        stage = sorted(moments.get((incident, created), []))
+        key = stage[0] if len(stage) == 1 else (tuple(stage),)
+        alerts[(incident, *key, phone, channel)] += 1
+    return rounds, alerts
