@@ -47,7 +47,7 @@ TIMELINE_STATUSES = {"delivered", "undelivered", "failed", "read"}
 @bp.before_request
 def check_signature():
     settings = faro().settings
-    url = settings.public_base_url + request.full_path.rstrip("?")
+    url = settings.public_base_url + request.path + _query(request.query_string)
     signature = request.headers.get("X-Twilio-Signature", "")
     token = settings.twilio_auth_token
     if (
@@ -59,6 +59,12 @@ def check_signature():
             "rejected unsigned or forged request to %s from %s", request.path, request.remote_addr
         )
         abort(403)
+
+
+def _query(raw: bytes) -> str:
+    """`?` and the query exactly as requested (a query may itself end in `?`); bytes that are
+    not UTF-8, which Twilio never sends, cannot match its signature."""
+    return "?" + raw.decode("utf-8", "replace") if raw else ""
 
 
 @bp.post("/sms")
