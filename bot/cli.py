@@ -23,6 +23,7 @@ from escalation.base import audit
 from escalation.base.db import transaction, utcnow
 from escalation.base.migrate import upgrade
 from escalation.base.models import ACCOUNT_ROLES, ADMIN, Person, University
+from escalation.crowding import crowded
 from escalation.policy import (
     KINDS,
     MAX_REPEATS,
@@ -86,6 +87,23 @@ def import_roster_command(path: Path) -> None:
         raise click.ClickException(f"{rows} bad row(s){problems}; nothing was imported")
     click.echo(f"imported {path}: {_counts(report)}")
     _warn_uncovered(report.uncovered)
+    _warn_crowded(faro())
+
+
+def _warn_crowded(app: Faro) -> None:
+    """Name each check-in minute the sender cannot ping within its reminder delay (imported
+    all the same: nothing is missed, the pings just leave late)."""
+    mps = app.settings.sender_mps
+    with app.sessions() as session:
+        crowds = crowded(session, utcnow(), mps)
+    for crowd in crowds:
+        click.echo(
+            f"warning: {crowd.interns} interns check in at {' / '.join(crowd.times)}: at "
+            f"TWILIO_MPS={mps:g} the last of their pings leaves {crowd.minutes} min later, after "
+            f"their {crowd.reminder}-min reminder delay; spread their check-in times or raise "
+            "TWILIO_MPS (a Messaging Service with more numbers)",
+            err=True,
+        )
 
 
 def _counts(report: ImportReport) -> str:

@@ -91,6 +91,7 @@ MAXIMAL: dict[str, tuple[object, ...]] = {
     "minutes": (999_999,),
     "step": (MAX_STEPS,),
     "late": (99_999,),  # check-ins that went out late after an outage
+    "waiting": (999_999,),  # messages due at once when the sender works again
     # flags
     "again": (True, False),
     "was_paused": (True, False),
@@ -133,6 +134,7 @@ TYPICAL: dict[str, object] = {
     "minutes": 95,
     "step": 2,
     "late": 3,
+    "waiting": 240,
     "again": True,
     "was_paused": True,
     "was_out": True,

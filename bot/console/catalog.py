@@ -71,7 +71,7 @@ SAMPLES: dict[str, object] = {
     "phone": "+528112345678", "since": "02:14", "left": "18:30", "time": "08:00",
     "deadline": "10:00", "acked": "02:20", "eta": "24/11 21:30", "next": "25/11 08:00",
     "at": "24/11 09:20", "until": "28/11/2026", "grace": 20, "minutes": 95, "step": 2,
-    "late": 3, "again": False, "was_paused": True, "was_out": True, "admins": True,
+    "late": 3, "waiting": 240, "again": False, "was_paused": True, "was_out": True, "admins": True,
     "kind": "emergency", "via": "text", "kind_name": "emergencia",
 }  # fmt: skip
 

@@ -15,6 +15,7 @@ from escalation.answers import all_clear, record_fine
 from escalation.base.models import EMERGENCY, SUPPORT
 from escalation.base.schedule import SCHEDULE_NOW, day_and_time, hhmm, local_date
 from escalation.base.timeline import record
+from escalation.crowding import crowded
 from escalation.pings import changed_at, compute_next, reschedule
 from escalation.trips import open_trip
 
@@ -111,6 +112,11 @@ def on_set_time(talk: Conversation, intent: i.Intent) -> str:
     record(talk.session, now, "checkin_time_changed", person=intern, message_id=talk.message.id,
            old=old_time, new=intern.checkin_time, next=_when(talk, next_at),
            skipped_today=skipped_today)  # fmt: skip
+    crowd = crowded(talk.session, now, talk.config.sender_mps,
+                    only=(intern.checkin_time, intern.timezone))  # fmt: skip
+    if crowd:  # many share her minute: the sender needs a while to reach the last of them
+        return talk.say("time_set_crowded", time=intern.checkin_time, next=_when(talk, next_at),
+                        minutes=crowd[0].minutes)  # fmt: skip
     return talk.say("time_set", time=intern.checkin_time, next=_when(talk, next_at))
 
 
