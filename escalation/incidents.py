@@ -75,10 +75,13 @@ def open_incident(
         _rejoin(session, now, existing, intern, config, message_id)
         return existing, False
     incident = insert_incident(session, now, intern, kind, detail=detail)
+    if incident is None and open_incident_of(session, intern, kind) is None:
+        # The clash was on the code, which another process took a moment ago: another code.
+        incident = insert_incident(session, now, intern, kind, detail=detail)
     if incident is None:
         existing = open_incident_of(session, intern, kind)
         if existing is None:
-            raise
+            raise RuntimeError(f"no incident of {kind} could be opened for person {intern.id}")
         _rejoin(session, now, existing, intern, config, message_id)
         return existing, False
     record(session, now, "incident_opened", person=intern, incident=incident, message_id=message_id)
