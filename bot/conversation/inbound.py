@@ -34,6 +34,7 @@ from escalation.wellbeing import SCALE, open_question
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1600  # Twilio's own limit for one inbound message
+SID_LENGTH = 64  # inbound_message.message_sid and from_address
 UNCLEAR_AFTER, UNCLEAR_WINDOW = 3, timedelta(minutes=15)
 
 
@@ -43,11 +44,11 @@ class Received:
     pending: bool = False  # stored, but acting on it failed: the tick will (and answers then)
 
 
-def clean_body(body: str | None) -> str:
+def clean_body(body: str | None, limit: int = MAX_BODY) -> str:
     """Text safe to store on both engines: no NULs (PostgreSQL rejects them), no lone surrogates."""
     text = (body or "").replace("\x00", "")
     text = text.encode("utf-8", "replace").decode("utf-8")
-    return text[:MAX_BODY]
+    return text[:limit]
 
 
 def receive(
@@ -82,13 +83,15 @@ def store(
     sessions: sessionmaker[Session], now: datetime, *, sid: str, from_address: str, body: str | None
 ) -> int:
     """Commit the message first; a second delivery of the same MessageSid returns the first row."""
+    # Cleaned like the body: a NUL would make every retry fail, as if the database were away.
+    sid, from_address = clean_body(sid, SID_LENGTH), clean_body(from_address, SID_LENGTH)
     try:
         channel, phone = split_address(from_address)
     except BadPhone:
         channel, phone = "sms", None
     row = InboundMessage(
-        message_sid=sid[:64],
-        from_address=from_address[:64],
+        message_sid=sid,
+        from_address=from_address,
         phone=phone,
         channel=channel,
         body=clean_body(body),
@@ -102,7 +105,7 @@ def store(
     except IntegrityError:
         with sessions() as session:
             existing = session.scalar(
-                select(InboundMessage.id).where(InboundMessage.message_sid == sid[:64])
+                select(InboundMessage.id).where(InboundMessage.message_sid == sid)
             )
         if existing is None:
             raise
