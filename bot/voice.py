@@ -17,7 +17,7 @@ from flask import Blueprint, Response, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from bot.runtime import faro
-from bot.webhook import check_signature
+from bot.webhook import ROW_ID_MAX, check_signature
 from escalation.base.db import utcnow
 from escalation.base.messages import render
 from escalation.base.models import VOICE, Incident, OutboundMessage, Person
@@ -80,7 +80,7 @@ def status(message_id: int):
     call_status = request.form.get("CallStatus", "").strip().lower()
     now = utcnow()
     with faro().transaction() as session:
-        message = session.get(OutboundMessage, message_id)
+        message = _outbox_row(session, message_id)
         if message is None or message.channel != VOICE:
             log.info("call status %r for unknown message id=%s", call_status, message_id)
             return "", 200
@@ -103,8 +103,13 @@ def status(message_id: int):
     return "", 200
 
 
+def _outbox_row(session, message_id: int) -> OutboundMessage | None:
+    """The call's outbox row; an id no row can have (the path takes any number) is none."""
+    return session.get(OutboundMessage, message_id) if 0 < message_id <= ROW_ID_MAX else None
+
+
 def _call(session, message_id: int) -> tuple[OutboundMessage, Incident, str] | None:
-    message = session.get(OutboundMessage, message_id)
+    message = _outbox_row(session, message_id)
     if message is None or message.channel != VOICE or message.incident_id is None:
         log.info("voice request for unknown call id=%s", message_id)
         return None
