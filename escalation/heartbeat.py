@@ -28,8 +28,10 @@ from escalation.late_pings import late_pings_due
 
 SILENCE = timedelta(minutes=10)
 ADMIN_ALERT = "admin_alert"
+# Nobody has told of a silence since the last pass. The pass that tells of one stamps it with
+# its own instant, which its heartbeat then also holds: a silence after that pass is new.
 _this_outage_unalerted = or_(
-    Heartbeat.silence_alerted_at.is_(None), Heartbeat.silence_alerted_at < Heartbeat.last_tick_at
+    Heartbeat.silence_alerted_at.is_(None), Heartbeat.silence_alerted_at <= Heartbeat.last_tick_at
 )
 
 
@@ -63,10 +65,10 @@ def handle_one_resume(session: Session, now: datetime, config: DomainConfig) -> 
     if row is None or row.last_tick_at is None:
         return False
     last, alerted = row.last_tick_at, row.silence_alerted_at
-    if alerted is not None and alerted >= last:  # /health raised the alarm: the all-clear
+    if alerted is not None and alerted > last:  # /health raised the alarm: the all-clear
         values = {"resume_notified_at": now}
         condition = (
-            Heartbeat.silence_alerted_at >= Heartbeat.last_tick_at,
+            Heartbeat.silence_alerted_at > Heartbeat.last_tick_at,
             or_(
                 Heartbeat.resume_notified_at.is_(None),
                 Heartbeat.resume_notified_at < Heartbeat.silence_alerted_at,
