@@ -17,7 +17,7 @@ from flask import Blueprint, Response, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from bot.runtime import faro
-from bot.webhook import ROW_ID_MAX, check_signature
+from bot.webhook import ROW_ID_MAX, check_signature, field
 from escalation.base.db import utcnow
 from escalation.base.messages import render
 from escalation.base.models import VOICE, Incident, OutboundMessage, Person
@@ -52,7 +52,7 @@ def call(message_id: int):
 
 @bp.post("/<int:message_id>/gather")
 def gather(message_id: int):
-    digits = request.form.get("Digits", "").strip()
+    digits = field("Digits").strip()
     now = utcnow()
     with faro().transaction() as session:
         found = _call(session, message_id)
@@ -77,7 +77,7 @@ def gather(message_id: int):
 
 @bp.post("/<int:message_id>/status")
 def status(message_id: int):
-    call_status = request.form.get("CallStatus", "").strip().lower()
+    call_status = field("CallStatus").strip().lower()
     now = utcnow()
     with faro().transaction() as session:
         message = _outbox_row(session, message_id)

@@ -121,15 +121,21 @@ def twiml(reply: str | None) -> Response:
     return Response(str(response), mimetype="text/xml")
 
 
+def field(name: str) -> str:
+    """A form field's first value ("" when absent) without NULs, which PostgreSQL can neither
+    store nor compare: a callback carrying one would fail on every retry."""
+    return request.form.get(name, "").replace("\x00", "")
+
+
 @bp.post("/status")
 def delivery_status():
-    status = request.form.get("MessageStatus", "").strip().lower()
+    status = field("MessageStatus").strip().lower()
     message_id = request.args.get("id", type=_row_id)
     now = utcnow()
     with faro().transaction() as session:
         message = session.get(OutboundMessage, message_id) if message_id else None
         if message is None:
-            sid = request.form.get("MessageSid", "")
+            sid = field("MessageSid")
             message = (
                 session.scalar(select(OutboundMessage).where(OutboundMessage.provider_sid == sid))
                 if sid
@@ -143,7 +149,7 @@ def delivery_status():
             now,
             message,
             status,
-            request.form.get("ErrorCode") or None,
+            field("ErrorCode") or None,
             config=faro().settings.domain,
         )
     return "", 200
