@@ -41,3 +41,9 @@ any_char = st.one_of(
     st.sampled_from(TROUBLE),
 )
 any_text = st.text(any_char, max_size=60)
+
+
+def mostly(usual, unusual, tenths: int = 7):
+    """`usual` that many tenths of the time, else `unusual`: hypothesis's `one_of` picks its
+    branches evenly (and counts a repeated one once), which would rarely reach deep paths."""
+    return st.integers(0, 9).flatmap(lambda n: usual if n < tenths else unusual)
