@@ -201,8 +201,9 @@ def add_plain_interns(url: str, count: int) -> None:
 
 TICK = timedelta(seconds=15)  # TICK_SECONDS: due work waits for the next pass on this grid
 DRAIN = timedelta(days=2)  # after the month: until every case of it has its human, at most this
-START = datetime(2025, 11, 3, 6, 0, tzinfo=UTC)  # Monday 00:00 in Monterrey, before any row's
-ZONE = ZoneInfo("America/Monterrey")  # real `updated_at`, so a schedule counts from START
+# Monday 00:00 in Monterrey: before any row's real `updated_at`, so schedules count from START.
+START = datetime(2025, 11, 3, 6, 0, tzinfo=UTC)
+ZONE = ZoneInfo("America/Monterrey")
 CHECKIN_TIMES = ("07:00", "07:30", "08:00", "08:30", "09:00")
 INTERNS_PER_UNIT = 10
 DURESS_WORDS = ("girasol", "mariposa", "tortuga", "colibri", "canela", "jacaranda")
@@ -224,10 +225,11 @@ FAILS = 0.05  # of every message: 1 in 5 refused at send, the rest undelivered/f
 REFUSED = 0.2
 # Who answers how. Staff may be out of reach for the month (every delivery to her fails);
 # an intern answering as a buddy is never that (her own pings would fail every day).
-STAFF = (("prompt", 0.5), ("slow", 0.2), ("asleep", 0.2), ("unreachable", 0.1))
-BUDDIES_ = (("prompt", 0.6), ("slow", 0.2), ("asleep", 0.2))
+STAFF_PERSONAS = (("prompt", 0.5), ("slow", 0.2), ("asleep", 0.2), ("unreachable", 0.1))
+BUDDY_PERSONAS = (("prompt", 0.6), ("slow", 0.2), ("asleep", 0.2))
+# The chance she acts on one alert at all, by role.
 NOTICES = {"buddy": 0.4, NURSE: 0.6, COORDINATOR: 0.6, SUPERVISOR: 0.6, MENTAL_HEALTH: 0.7,
-           "admin": 0.9}  # fmt: skip  # the chance she acts on one alert at all
+           "admin": 0.9}  # fmt: skip
 TEXT_MINUTES = 12.0  # exponential mean until she reads a text and answers ATIENDO
 SLOW = 4.0  # a slow responder: four times that, and half as likely to pick up a call
 RING_SECONDS, LISTEN_SECONDS = (10, 40), 45  # a call picked up, heard, then 1 pressed
@@ -330,7 +332,7 @@ class Month:
             for person in session.scalars(select(Person).order_by(Person.id)):
                 staff.setdefault(person.role, []).append(person)
             for role, group in staff.items():
-                mix = BUDDIES_ if role == INTERN else STAFF
+                mix = BUDDY_PERSONAS if role == INTERN else STAFF_PERSONAS
                 for person, persona in zip(group, self.personas(mix, len(group)), strict=True):
                     who = "buddy" if role == INTERN else role
                     self.people[person.phone] = Who(who, persona, person.id)
@@ -708,6 +710,8 @@ def month(interns: int, days: int, seed: int, url: str) -> tuple[dict, Counter, 
 
 
 def print_month(figures: dict, counts: Counter, elapsed: float, args, engine: str) -> None:
+    command = ".venv/bin/python bench/escalation.py " + " ".join(sys.argv[1:])
+    print(f"$ {command.strip()}")
     print(f"[{engine}] simulated {args.days} days, {args.interns} interns, seed {args.seed} "
           f"({elapsed:.0f} s): time to the first human acknowledgement")  # fmt: skip
     print(f"  {'kind':15} {'cases':>5} {'by her':>6} {'reached':>15} {'p50':>9} {'p95':>9}"
