@@ -375,15 +375,21 @@ def handle_one_due_step(session: Session, now: datetime, config: DomainConfig) -
 
 def advance(session: Session, now: datetime, incident: Incident, config: DomainConfig) -> bool:
     """Take the incident's due step, once: claimed by moving `next_step_at` from the value we
-    read. Returns whether this call took it."""
+    read. A repeat whose following stage is due too is not sent as well (its people would be
+    alerted twice at once): that stage is taken instead. Returns whether this call took it."""
     due = incident.next_step_at
     if due is None or due > now:
         return False
     policy = policy_for(session, incident)
-    step, repeats, *_ = following(policy, incident.step, incident.repeats)
+    step, repeats, _, is_repeat = following(policy, incident.step, incident.repeats)
+    taken_due = due
+    if is_repeat:  # taken late: the stage after it (everyone, its people too) may be due as well
+        after, after_repeats, minutes, after_is_repeat = following(policy, step, repeats)
+        if not after_is_repeat and due + timedelta(minutes=minutes) <= now:
+            step, repeats, taken_due = after, after_repeats, due + timedelta(minutes=minutes)
     if incident.drill and step > len(policy):
         return _end_drill_when_due(session, now, incident, due)
-    following_due = next_due(policy, step, repeats, due, now)
+    following_due = next_due(policy, step, repeats, taken_due, now)
     if not _claim_step(session, incident, due, step=step, repeats=repeats,
                        next_step_at=following_due):  # fmt: skip
         return False
