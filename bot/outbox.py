@@ -9,13 +9,14 @@ the rest), then `send_by` (a ping's deadline), then queueing time. A claim lasts
 if a dispatcher dies mid-send its messages are picked up again (sending is at-least-once).
 
 **The sender's speed.** Through Twilio a number sends about TWILIO_MPS messages a second and
-queues the rest for hours. Every dispatcher, in every process, takes its texts from one token
-bucket in the `sender` row (refilled at TWILIO_MPS in wall-clock time, holding at most a
-second's worth), locked with the claim: together they never hand Twilio more. Calls are not
-counted (Twilio paces calls itself). A paced batch is sent by a few threads at once, each
-recording its message as soon as Twilio took it, so a crash re-sends at most one message per
-thread. Unpaced (the console transport) a batch is sent in turn and recorded together, and
-stops after BATCH_SECONDS so a critical message queued meanwhile waits one slice at most.
+queues the rest for hours. Every dispatcher, in every process, takes sending slots for its
+texts from the `sender` row, locked with the claim: slots are 1/TWILIO_MPS apart in wall-clock
+time and taken at most BURST seconds ahead, so together they never hand Twilio more. Calls are
+not counted (Twilio paces calls itself). A paced batch starts each text at its slot, on a few
+threads, each recording its message as soon as Twilio took it, so a crash re-sends at most one
+message per thread. Unpaced (the console transport) a batch is sent in turn and recorded
+together, and stops after BATCH_SECONDS so a critical message queued meanwhile waits one slice
+at most.
 
 **Failures.** A temporary error is retried with backoff, however long it lasts: a message is
 dropped only when it is overtaken or a day old (escalation/sending.py), never failed by count.
@@ -61,6 +62,8 @@ BACKOFF_CAP = 600.0
 BATCH = 50
 BATCH_SECONDS = 0.5
 UNPACED = (VOICE,)
+BURST = 0.2  # seconds of slots a paced claim may take ahead (what a critical alert may wait)
+CATCH_UP = 0.15  # seconds of slots just passed that a claim may still take
 MAX_THREADS = 8
 # The sender is down when, of a process's last OUTAGE_WINDOW sends, OUTAGE_SHARE or more
 # failed temporarily (and at least OUTAGE_MIN did); while it is, one probe every PROBE_SECONDS.
@@ -120,10 +123,11 @@ _CLAIMED = (
 
 class Claim:
     """What one claim got: the rows to send, whether they are a probe of a sender that is
-    down, and how long to wait before paced messages may be claimed again (0: no wait)."""
+    down, how long to wait before paced messages may be claimed again (0: no wait), and the
+    wall-clock slot of its first text (the others follow 1/mps apart)."""
 
-    def __init__(self, rows=(), *, probe=False, wait=0.0):
-        self.rows, self.probe, self.wait = list(rows), probe, wait
+    def __init__(self, rows=(), *, probe=False, wait=0.0, slot=None):
+        self.rows, self.probe, self.wait, self.slot = list(rows), probe, wait, slot
 
 
 def claim_batch(
@@ -138,21 +142,22 @@ def claim_batch(
             return Claim()  # down: the probe's turn has not come
         session.execute(update(_sender).values(probe_at=now + timedelta(seconds=PROBE_SECONDS)))
         limit, probe = 1, True
-    wait, budget = 0.0, limit
+    wait, budget, slot = 0.0, limit, None
     if mps is not None:
-        tokens = _refill(sender, mps)
-        budget = min(limit, int(tokens))
+        slot, budget = _slots(sender, mps, limit)
     for _ in range(PROBE_TRIES if probe else 1):  # a probe must be a message worth sending
         ids = _select(session, now, limit, budget, paced=mps is not None, probe=probe)
         rows = _drop_overtaken(session, now, _take(session, now, token, ids))
         if rows or not ids:
             break
-    if not ids and budget == 0 and _paced_waiting(session, now):
-        wait = (1 - tokens) / mps  # the next token
     if mps is not None:
-        spent = sum(1 for r in rows if r.channel not in UNPACED)
-        session.execute(update(_sender).values(tokens=tokens - spent, refilled_at=utcnow()))
-    return Claim(rows, probe=probe, wait=wait)
+        texts = sum(1 for r in rows if r.channel not in UNPACED)
+        if texts:
+            after = slot + timedelta(seconds=texts / mps)
+            session.execute(update(_sender).values(next_slot=after))
+        elif not ids and budget == 0 and _paced_waiting(session, now):
+            wait = max(0.001, (slot - utcnow()).total_seconds() - BURST)
+    return Claim(rows, probe=probe, wait=wait, slot=slot)
 
 
 def _lock_sender(session: Session, *, paced: bool):
@@ -162,14 +167,19 @@ def _lock_sender(session: Session, *, paced: bool):
     return session.execute(query).first()
 
 
-def _refill(sender, mps: float) -> float:
-    """Tokens now: refilled at `mps` per second of wall-clock time since the last claim (the
-    sender's speed is real time, whatever instant the pass is for), at most a second's worth."""
-    burst = max(1.0, mps)
-    if sender is None or sender.refilled_at is None:
-        return burst
-    elapsed = max(0.0, (utcnow() - sender.refilled_at).total_seconds())
-    return min(burst, sender.tokens + elapsed * mps)
+def _slots(sender, mps: float, limit: int) -> tuple[datetime, int]:
+    """The sender's next free slot and how many texts may be claimed from it: slots are
+    1/mps apart in wall-clock time (the sender's speed is real time, whatever instant the pass
+    is for), shared by every dispatcher, and taken at most BURST seconds ahead."""
+    wall = utcnow()
+    slot = wall if sender is None or sender.next_slot is None else sender.next_slot
+    # A slot that passed while the last batch finished (its last request, its commit) is still
+    # taken, so the pace is kept, not lost a little every batch; older ones are gone.
+    slot = max(slot, wall - timedelta(seconds=CATCH_UP))
+    ahead = (slot - wall).total_seconds()
+    if ahead >= BURST:
+        return slot, 0
+    return slot, min(limit, math.floor((BURST - ahead) * mps) + 1)
 
 
 def _select(session, now, limit: int, budget: int, *, paced: bool, probe: bool) -> list[int]:
@@ -247,7 +257,7 @@ def handle_some_outbound(
     if mps is None:
         send.in_turn(claim.rows)
     else:
-        send.at_once(claim.rows, threads_for(mps))
+        send.paced(claim.rows, mps, claim.slot)
     return claim
 
 
@@ -281,14 +291,20 @@ class _Send:
             results.append(self.one(row))
         self.record(results, handed_back)
 
-    def at_once(self, rows: list, threads: int) -> None:
-        """Send with a few threads, each recording its message as soon as it has an answer."""
-        if threads == 1 or len(rows) == 1:
+    def paced(self, rows: list, mps: float, slot: datetime) -> None:
+        """Start each text at its slot (from `slot`, 1/mps apart; calls at once), each on one
+        of a few threads that records its message as soon as Twilio answered."""
+        started = time.monotonic() + (slot - utcnow()).total_seconds()
+        texts = 0
+        with ThreadPoolExecutor(max_workers=min(threads_for(mps), len(rows))) as pool:
+            futures = []
             for row in rows:
-                self.record([self.one(row)])
-            return
-        with ThreadPoolExecutor(max_workers=min(threads, len(rows))) as pool:
-            list(pool.map(lambda row: self.record([self.one(row)]), rows))
+                if row.channel not in UNPACED:
+                    time.sleep(max(0.0, started + texts / mps - time.monotonic()))
+                    texts += 1
+                futures.append(pool.submit(lambda row=row: self.record([self.one(row)])))
+            for future in futures:
+                future.result()
 
     def record(self, results: list[tuple], handed_back=()) -> None:
         sent = [(row, sid) for row, sid, exc in results if exc is None]

@@ -80,8 +80,8 @@ class Faro:
     def run_pass(self, now: datetime | None = None, patience: float | None = None) -> dict:
         """One scheduler pass as of `now` (default: the clock), then the outbox as of the same
         instant: what `flask tick`, the scheduler and the tests run. The scheduler loop gives
-        the outbox `patience` (a tick's length) so a long queue at a slow sender does not hold
-        up the next pass; what is left goes in the next one, and the web's dispatchers."""
+        the outbox little `patience`, so a long queue at a slow sender does not hold up the
+        next pass: the dispatcher thread sends the rest (bot/scheduler.py)."""
         done = tick(self.sessions, now or utcnow(), self.settings.domain, STEPS)
         done["sent"] = self.dispatch(now, patience)
         return done

@@ -17,11 +17,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.checks import explain
 
 log = logging.getLogger(__name__)
+PATIENCE = 1.0  # seconds a pass waits for the sender's tokens
 
 
 def _safe_pass(faro) -> None:
     try:
-        faro.run_pass(patience=faro.settings.tick_seconds)
+        faro.run_pass(patience=PATIENCE)
+        # What a slow sender could not take yet leaves from the dispatcher thread, at the
+        # sender's pace, while the next passes come on time.
+        faro.dispatcher.nudge()
     except SQLAlchemyError as exc:  # a database restart: one line a pass, the next retries
         log.error("scheduler pass skipped: %s", explain(faro.engine, exc))
     except Exception:  # the loop must outlive anything; the next pass retries

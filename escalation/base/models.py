@@ -15,7 +15,6 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Date,
-    Float,
     ForeignKey,
     Index,
     Integer,
@@ -379,15 +378,14 @@ class AuditHead(Base):
 
 
 class Sender(Base):
-    """The sender, one row every dispatcher shares (bot/outbox.py): a token bucket that keeps
-    all processes together within TWILIO_MPS, and a provider-wide outage while one lasts (only
-    a probe is sent until it ends)."""
+    """The sender, one row every dispatcher shares (bot/outbox.py): its next free sending slot,
+    which keeps all processes together within TWILIO_MPS, and a provider-wide outage while one
+    lasts (only a probe is sent until it ends)."""
 
     __tablename__ = "sender"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    tokens: Mapped[float] = mapped_column(Float)
-    refilled_at: Mapped[datetime | None]
+    next_slot: Mapped[datetime | None]
     outage_since: Mapped[datetime | None]
     probe_at: Mapped[datetime | None]
 

@@ -4,8 +4,8 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-02
 
-`sender` is one row every dispatcher shares: the token bucket that keeps Faro within the
-sender's TWILIO_MPS across processes, and the provider-wide outage, if one is going on
+`sender` is one row every dispatcher shares: the next free sending slot, which keeps Faro
+within the sender's TWILIO_MPS across processes, and the provider-wide outage, if one is going on
 (bot/outbox.py). An outbox row now says which check-in it serves and until when it is useful
 (its order in a queue longer than a second of sending), and a row no longer worth sending is
 dropped (`dropped_at`), not failed.
@@ -29,13 +29,12 @@ def upgrade() -> None:
     sender = op.create_table(
         "sender",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("tokens", sa.Float(), nullable=False),
-        sa.Column("refilled_at", instant(), nullable=True),
+        sa.Column("next_slot", instant(), nullable=True),
         sa.Column("outage_since", instant(), nullable=True),
         sa.Column("probe_at", instant(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sender")),
     )
-    op.bulk_insert(sender, [{"id": 1, "tokens": 0.0}])
+    op.bulk_insert(sender, [{"id": 1}])
     with op.batch_alter_table("outbound_message") as batch:
         batch.add_column(sa.Column("checkin_id", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("send_by", instant(), nullable=True))
