@@ -311,8 +311,12 @@ def _row_fields(values: dict[str, str], context: _Context) -> tuple[dict, list[s
     fields: dict = {}
     problems: list[str] = []
     for column, parse in _CELL_PARSERS:
+        raw = values.get(column, "")
+        if "\x00" in raw:  # PostgreSQL cannot store it: the whole import would fail on it
+            problems.append(f"{column} holds a NUL character; remove it")
+            continue
         try:
-            fields[column] = parse(values.get(column, ""), values, context)
+            fields[column] = parse(raw, values, context)
         except _Invalid as exc:
             problems.append(str(exc))
     role = fields.get("role")
