@@ -1,4 +1,5 @@
-"""What the hostile-input property tests share: their hypothesis profile and the text they throw.
+"""What the hostile-input property tests share: their hypothesis profile, the text they throw,
+and `Rows`, which keeps a database's rows and puts them back between examples.
 
 The profile bounds each property to a number of examples that keeps the three files within a
 couple of minutes on both engines, waits for no deadline (a PostgreSQL example can take longer
@@ -12,7 +13,9 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
+from escalation.base.db import Base
 from tests.conftest import IN_CI
 
 settings.register_profile(
@@ -47,3 +50,37 @@ def mostly(usual, unusual, tenths: int = 7):
     """`usual` that many tenths of the time, else `unusual`: hypothesis's `one_of` picks its
     branches evenly (and counts a repeated one once), which would rarely reach deep paths."""
     return st.integers(0, 9).flatmap(lambda n: usual if n < tenths else unusual)
+
+
+class Rows:
+    """Every row of every table, read in key order: to compare two states of the database and
+    to put one back (delete all, insert all, parents first). The tables are the models';
+    test_hostile_webhook.py checks that the migrated database has no other."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.tables = Base.metadata.sorted_tables
+
+    def read(self) -> dict[str, list[tuple]]:
+        with self.engine.connect() as connection:
+            return {
+                table.name: [
+                    tuple(row)
+                    for row in connection.execute(
+                        select(table).order_by(*(table.primary_key.columns or table.columns))
+                    )
+                ]
+                for table in self.tables
+            }
+
+    def restore(self, state: dict[str, list[tuple]]) -> None:
+        with self.engine.begin() as connection:
+            for table in reversed(self.tables):
+                connection.execute(table.delete())
+            for table in self.tables:
+                if state[table.name]:
+                    names = [column.name for column in table.columns]
+                    connection.execute(
+                        table.insert(),
+                        [dict(zip(names, row, strict=True)) for row in state[table.name]],
+                    )

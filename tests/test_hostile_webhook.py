@@ -29,49 +29,12 @@ from bot.conversation.inbound import receive
 from escalation.base.db import Base
 from escalation.base.models import VOICE, InboundMessage, Incident, OutboundMessage
 from tests.conftest import ANA, AUTH_TOKEN, BETO, LUIS, MARTA, PUBLIC_URL, ROSA, SOFIA
-from tests.hostile import any_text, examples, mostly
+from tests.hostile import Rows, any_text, examples, mostly
 
 
 @pytest.fixture
 def extra_settings() -> dict[str, str]:
     return {"TWILIO_MPS": "1000"}  # the alerts of each example leave at once
-
-
-# --- The database, kept and put back ---------------------------------------------------------
-
-
-class Rows:
-    """Every row of every table, read in key order: to compare two states of the database and
-    to put one back (delete all, insert all, parents first). The tables are the models'; a
-    test below checks that the migrated database has no other."""
-
-    def __init__(self, engine) -> None:
-        self.engine = engine
-        self.tables = Base.metadata.sorted_tables
-
-    def read(self) -> dict[str, list[tuple]]:
-        with self.engine.connect() as connection:
-            return {
-                table.name: [
-                    tuple(row)
-                    for row in connection.execute(
-                        select(table).order_by(*(table.primary_key.columns or table.columns))
-                    )
-                ]
-                for table in self.tables
-            }
-
-    def restore(self, state: dict[str, list[tuple]]) -> None:
-        with self.engine.begin() as connection:
-            for table in reversed(self.tables):
-                connection.execute(table.delete())
-            for table in self.tables:
-                if state[table.name]:
-                    names = [column.name for column in table.columns]
-                    connection.execute(
-                        table.insert(),
-                        [dict(zip(names, row, strict=True)) for row in state[table.name]],
-                    )
 
 
 class World:
