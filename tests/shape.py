@@ -111,6 +111,9 @@ class Shape:
     def finish(self, name: str, process: subprocess.Popen, timeout: float) -> str:
         try:
             code = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
         finally:
             self._stop(name)
         output = (self.folder / f"{name}.log").read_text()
