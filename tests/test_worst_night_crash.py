@@ -58,9 +58,10 @@ def roster(tmp_path, checkin_time: str):
 
 
 def in_flight_bound(mps: float) -> int:
-    """How many messages Twilio can have taken that the killed process had not recorded: a
-    paced batch is sent by `threads_for(mps)` threads, each recording its message in its own
-    transaction as soon as Twilio answered, so at most one per thread."""
+    """How many messages Twilio can have taken that the killed `flask tick` had not recorded:
+    its one sender (the pass's dispatch) sends a paced batch from `threads_for(mps)` threads,
+    each recording its message in its own transaction as soon as Twilio answered, so at most
+    one per thread. (A `flask scheduler` process also has its dispatcher thread: twice that.)"""
     return outbox.threads_for(mps)
 
 
