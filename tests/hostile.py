@@ -6,10 +6,13 @@ couple of minutes on both engines, waits for no deadline (a PostgreSQL example c
 than hypothesis's default 200 ms without meaning anything), and under CI derandomizes, so a CI
 run is reproducible; no example database is written into the work tree (a failure found once
 is kept as an `@example`). It is registered here and applied by decorator, never loaded: other
-test files keep hypothesis's defaults.
+test files keep hypothesis's defaults. FARO_HOSTILE_SCALE=10 runs ten times the examples, for
+a longer hunt by hand.
 """
 
 from __future__ import annotations
+
+import os
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -27,13 +30,14 @@ settings.register_profile(
     print_blob=True,
 )
 HOSTILE = settings.get_profile("faro-hostile")
+SCALE = int(os.environ.get("FARO_HOSTILE_SCALE", "1"))
 
 
 def examples(n: int, *, resets_state: bool = False) -> settings:
     """The profile with `n` examples. `resets_state`: the test gives every example a clean
     database itself, so hypothesis may use a function-scoped fixture (the app) across them."""
     suppressed = [HealthCheck.function_scoped_fixture] if resets_state else []
-    return settings(HOSTILE, max_examples=n, suppress_health_check=suppressed)
+    return settings(HOSTILE, max_examples=n * SCALE, suppress_health_check=suppressed)
 
 
 # Text as phones and webhooks deliver it: any code point but lone surrogates (which no UTF-8

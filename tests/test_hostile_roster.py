@@ -110,7 +110,11 @@ NAMES = st.sampled_from(
     ["Ana Lopez", "Beto Garza", "María José Núñez", "O'Brien, Carla", 'Diana "la doc" Treviño',
      "Eva\nsegunda línea", "  Fer   Ruiz  "]
 )  # fmt: skip
-names = mostly(NAMES, any_text.filter(lambda name: name.strip() and "\x00" not in name), 8)
+# Any name a cell can hold; a lone "\r" left out, as Python's csv writer does not quote one when
+# lines end in "\n" (the file would then really have a broken row).
+names = mostly(
+    NAMES, any_text.filter(lambda name: name.strip() and not {"\x00", "\r"} & set(name)), 8
+)
 SPOILS = {  # what spoils a cell, and what it becomes
     "role": ("role", "doctor"),
     "name": ("name", ""),
