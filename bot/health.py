@@ -1,13 +1,15 @@
-"""GET /health: is the database reachable, and how old is the last completed tick."""
+"""GET /health: is the database reachable, how old is the last completed tick, and is Twilio
+refusing Faro's messages."""
 
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, redirect, url_for
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.runtime import faro
 from escalation.base.db import transaction, utcnow
+from escalation.base.models import Sender
 from escalation.heartbeat import SILENCE, notice_silence
 from escalation.tick import last_tick
 
@@ -28,6 +30,7 @@ def health():
         with app.sessions() as session:
             session.execute(text("SELECT 1"))
             last = last_tick(session)
+            outage = session.scalar(select(Sender.outage_since).where(Sender.id == 1))
     except SQLAlchemyError:
         return jsonify(database="unreachable", last_tick_age_seconds=None), 503
     now = utcnow()
@@ -36,7 +39,10 @@ def health():
         _raise_silence_alarm(app, now)
     limit = 3 * app.settings.tick_seconds + 60
     healthy = age is not None and age <= limit
-    body = {"database": "ok", "last_tick_age_seconds": age, "tick_limit_seconds": limit}
+    body = {"database": "ok", "last_tick_age_seconds": age, "tick_limit_seconds": limit,
+            # Twilio refusing most sends: Faro only probes it (bot/outbox.py). Reported, not
+            # unhealthy: restarting Faro would not help.
+            "sender_outage_since": outage.isoformat() if outage else None}  # fmt: skip
     return jsonify(status="ok" if healthy else "stale", **body), 200 if healthy else 503
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.runtime import Faro, faro
 from escalation.base.db import utcnow
-from escalation.base.models import PRIORITY_CRITICAL, Incident, OutboundMessage
+from escalation.base.models import PRIORITY_CRITICAL, Incident, OutboundMessage, Sender
 from escalation.tick import last_tick
 
 bp = Blueprint("metrics", __name__)
@@ -93,6 +93,15 @@ def _read(session, now: datetime):
     )
     critical.add_metric([], (now - oldest).total_seconds() if oldest else 0.0)
     yield critical
+
+    down = GaugeMetricFamily(
+        "faro_sender_outage_seconds",
+        "how long Twilio has refused most sends (0: it is accepting them; only probes go "
+        "until it does)",
+    )
+    since = session.scalar(select(Sender.outage_since).where(Sender.id == 1))
+    down.add_metric([], (now - since).total_seconds() if since else 0.0)
+    yield down
 
     tick = GaugeMetricFamily(
         "faro_tick_age_seconds", "seconds since a scheduler pass last completed (-1: never)"

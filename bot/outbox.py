@@ -157,6 +157,8 @@ def claim_batch(
             session.execute(update(_sender).values(next_slot=after))
         elif not ids and budget == 0 and _paced_waiting(session, now):
             wait = max(0.001, (slot - utcnow()).total_seconds() - BURST)
+    if ids and not rows:
+        wait = 0.001  # every one was overtaken: there may be more behind them
     return Claim(rows, probe=probe, wait=wait, slot=slot)
 
 

@@ -95,7 +95,9 @@ def test_short_faults_are_retried_and_a_rejected_number_fails_over(faro, people,
     assert events(faro, "sender_outage") == []  # a few faults are not an outage
 
 
-def test_a_two_hour_outage_is_one_event_and_one_notice_and_loses_nothing(faro, people, twilio):
+def test_a_two_hour_outage_is_one_event_and_one_notice_and_loses_nothing(
+    faro, people, twilio, client, monkeypatch
+):
     interns = more_interns(faro, 20)
     tick(faro, DAY.format("07:00"))
     twilio.go_down(http_error(503))
@@ -111,11 +113,16 @@ def test_a_two_hour_outage_is_one_event_and_one_notice_and_loses_nothing(faro, p
         minute += timedelta(minutes=5)
     while_down = len(twilio.received)
     assert while_down < 22 + 30  # only a probe a pass, not every message again and again
+    monkeypatch.setattr("bot.health.utcnow", lambda: at(DAY.format("10:00")))  # its clock
+    outage = client.get("/health").get_json()["sender_outage_since"]
+    assert outage == at(DAY.format("08:00")).isoformat()
 
     twilio.recover()
     tick(faro, DAY.format("10:05"))  # the probe goes through: everything due, urgent first
 
     assert len(events(faro, "sender_outage")) == 1 and len(events(faro, "sender_recovered")) == 1
+    monkeypatch.setattr("bot.health.utcnow", lambda: at(DAY.format("10:05")))
+    assert client.get("/health").get_json()["sender_outage_since"] is None
     assert [m for m in outbox(faro) if m.status == "failed"] == []
     assert incidents(faro, UNREACHABLE) == [] and incidents(faro, MISSED_CHECKIN) == []
     notices = [r for r in twilio.accepted() if r.form.get("To") == ADMIN and "Twilio" in
