@@ -108,6 +108,12 @@ def handle_one_trip_ask(session: Session, now: datetime, config: DomainConfig) -
         return True
     trip = session.get(Trip, trip_id)
     intern = session.get(Person, trip.intern_id)
+    if trip.overdue_at is not None and trip.overdue_at <= now:
+        # Caught up after downtime past the grace: "we will alert in 20 min" would be false,
+        # and the overdue step alerts her team in this same pass.
+        record(session, now, "trip_ask_skipped", person=intern, trip_id=trip.id,
+               reason="overdue_passed")  # fmt: skip
+        return True
     body = render(
         "trip_ask",
         intern.language,

@@ -89,3 +89,15 @@ def test_her_daily_ok_clears_an_overdue_trip(faro, people):
     text(faro, people["ana"], "ok", "2026-11-24T15:45:00-06:00")
     assert incidents(faro)[0].status == "resolved"
     assert rows(faro, Trip)[0].ended_at is not None
+
+
+def test_after_downtime_past_the_grace_she_is_not_asked_but_her_team_is_alerted(
+    faro, people, transport
+):
+    leave(faro, people)
+    tick(faro, "2026-11-24T16:00:00-06:00")  # down from 12:10 until past 15:30
+    assert sms_to(transport, people["ana"]) == []  # no "we will alert in 20 min": it is late
+    [skipped] = events(faro, "trip_ask_skipped")
+    assert skipped.data["reason"] == "overdue_passed"
+    [incident] = incidents(faro)
+    assert incident.kind == TRIP_OVERDUE
