@@ -71,10 +71,11 @@ def database(engine_name: str, folder: Path):
     return server.start(), server
 
 
-def seed(faro, count: int, checkin_time: str) -> list[str]:
+def seed(faro, count: int, checkin_time: str, deadline: int) -> list[str]:
     phones = [f"+52489{3000000 + i:07d}" for i in range(count)]
     with transaction(faro.sessions) as session:
-        uni = University(name="UANL", reminder_minutes=5, deadline_minutes=10)
+        uni = University(name="UANL", reminder_minutes=max(1, deadline // 2),
+                         deadline_minutes=deadline)  # fmt: skip
         unit = Unit(name="CS Doctor Arroyo", municipality="Doctor Arroyo", unit_type="A")
         session.add_all([uni, unit])
         session.flush()
@@ -94,12 +95,14 @@ class Phones:
     """The interns' phones: each answers OK a while after her ping reaches the mock (some never
     do); a few text SOS. Signed webhooks through the app, from a few threads."""
 
-    def __init__(self, app, twilio, phones: list[str], rng: random.Random):
-        self.app, self.twilio, self.rng = app, twilio, rng
+    def __init__(self, app, twilio, phones: list[str], rng: random.Random, answer: tuple):
+        self.app, self.twilio, self.rng, self.answer_after = app, twilio, rng, answer
         self.silent = set(rng.sample(phones, len(phones) // 50))
         self.interns = set(phones)
         self.pinged: set[str] = set()
         self.ping_times: list[float] = []
+        self.heard_at: dict[str, float] = {}
+        self.posted_at: dict[str, float] = {}
         self.answered: set[str] = set()
         self.due: list[tuple[float, str, str]] = []  # (when, phone, body)
         self.sos: list[tuple[float, float | None]] = []  # (answered at, first alert at)
@@ -134,8 +137,9 @@ class Phones:
         if request.status == 201 and to in self.interns and to not in self.pinged:
             self.pinged.add(to)
             self.ping_times.append(request.received_at)
+            self.heard_at[to] = time.monotonic()
             if to not in self.silent:
-                when = time.monotonic() + self.rng.uniform(60, 180)
+                when = time.monotonic() + self.rng.uniform(*self.answer_after)
                 heapq.heappush(self.due, (when, to, "OK"))
 
     def answer(self) -> None:
@@ -153,6 +157,7 @@ class Phones:
             self.post(client, item[1], item[2])
             with self._lock:
                 self.answered.add(item[1])
+                self.posted_at[item[1]] = time.monotonic()
 
     def emergencies(self, every: float) -> None:
         client = self.app.test_client()
@@ -188,19 +193,21 @@ def queued_pings(faro) -> int:
         )
 
 
-def missed(faro, phones: Phones) -> tuple[int, int]:
-    """(false, true) missed check-ins so far."""
+def missed(faro, phones: Phones, deadline: int) -> tuple[list, int]:
+    """(the false missed check-ins so far, how many true ones)."""
     now = utcnow()
     with faro.sessions() as session:
         rows = session.execute(
-            select(Person.phone, CheckIn.sent_at, CheckIn.deadline_at, Incident.opened_at)
+            select(Person.phone, CheckIn.due_at, CheckIn.sent_at, CheckIn.deadline_at,
+                   CheckIn.answered_at, Incident.opened_at)
             .join(Incident, Incident.intern_id == Person.id)
             .join(CheckIn, CheckIn.intern_id == Person.id)
             .where(Incident.kind == MISSED_CHECKIN)
-        ).all()
+        ).all()  # fmt: skip
+    late = timedelta(minutes=deadline)
     false = [r for r in rows if r.phone in phones.answered or r.phone not in phones.silent
-             or r.opened_at < r.sent_at + timedelta(minutes=10) or now < r.deadline_at]  # fmt: skip
-    return len(false), len(rows) - len(false)
+             or r.opened_at < r.sent_at + late or now < r.deadline_at]  # fmt: skip
+    return false, len(rows) - len(false)
 
 
 def main() -> None:
@@ -209,6 +216,7 @@ def main() -> None:
     parser.add_argument("--interns", type=int, default=10_000)
     parser.add_argument("--mps", type=float, default=10.0)
     parser.add_argument("--sos-every", type=float, default=60.0)
+    parser.add_argument("--deadline", type=int, default=10, help="minutes (the reminder: half)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder, TwilioMock(auth_token=TOKEN) as twilio:
         url, server = database(args.engine, Path(folder))
@@ -228,8 +236,9 @@ def run(url: str, twilio, folder: Path, args) -> None:
 
     upgrade(faro.engine)
     start = (utcnow() + timedelta(minutes=1)).astimezone(ZoneInfo(ZONE))
-    phones = Phones(app, twilio, seed(faro, args.interns, start.strftime("%H:%M")),
-                    random.Random(7))  # fmt: skip
+    answer = (args.deadline * 6, args.deadline * 18)  # a tenth to three tenths of it, in s
+    phones = Phones(app, twilio, seed(faro, args.interns, start.strftime("%H:%M"), args.deadline),
+                    random.Random(7), answer)  # fmt: skip
     print(f"{args.interns} interns check in at {start:%H:%M} ({args.engine}, "
           f"TWILIO_MPS={args.mps:g}); waiting for that minute…", flush=True)  # fmt: skip
     stopping = phones.stopping
@@ -245,7 +254,7 @@ def run(url: str, twilio, folder: Path, args) -> None:
         time.sleep(5)
         print(f"  {len(phones.pinged)} pinged, {len(phones.answered)} answered, "
               f"{queued_pings(faro)} pings queued", flush=True)  # fmt: skip
-    false, true = missed(faro, phones)
+    false, true = missed(faro, phones, args.deadline)
     stopping.set()
     for thread in threads:
         thread.join(timeout=30)
@@ -253,7 +262,7 @@ def run(url: str, twilio, folder: Path, args) -> None:
     report(twilio, phones, args, false, true)
 
 
-def report(twilio, phones: Phones, args, false: int, true: int) -> None:
+def report(twilio, phones: Phones, args, false: list, true: int) -> None:
     first, last = min(phones.ping_times), max(phones.ping_times)
     texts = [r.received_at for r in twilio.received if r.resource == "Messages" and r.status == 201]
     during = [t for t in texts if first <= t <= last]
@@ -263,7 +272,14 @@ def report(twilio, phones: Phones, args, false: int, true: int) -> None:
     print(f"\n{len(phones.ping_times)} pings left in {span / 60:.1f} min; all texts meanwhile "
           f"{len(during) / span:.1f}/s on average, {busiest} in the busiest second "
           f"(TWILIO_MPS={args.mps:g})")  # fmt: skip
-    print(f"false missed check-ins when the last ping left: {false} (target 0); "
+    for row in false[:5]:
+        print(
+            f"  false: {row.phone} due {row.due_at:%H:%M:%S} sent {row.sent_at:%H:%M:%S} "
+            f"deadline {row.deadline_at:%H:%M:%S} answered {row.answered_at} opened "
+            f"{row.opened_at:%H:%M:%S}; ping seen {phones.heard_at.get(row.phone)}, OK "
+            f"posted {phones.posted_at.get(row.phone)}, now {time.monotonic()}"
+        )
+    print(f"false missed check-ins when the last ping left: {len(false)} (target 0); "
           f"true ones so far: {true} of {len(phones.silent)} silent interns")  # fmt: skip
     if latencies:
         print(f"{len(latencies)} SOS in the middle of it: first alert at Twilio after p50 "
