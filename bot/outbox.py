@@ -165,7 +165,7 @@ def claim_batch(
 def _lock_sender(session: Session, *, paced: bool):
     query = select(_sender).where(_sender.c.id == 1)
     if paced and is_postgres(session):
-        query = query.with_for_update()  # the bucket's one row: claims queue here, briefly
+        query = query.with_for_update()  # the one sender row: claims queue here, briefly
     return session.execute(query).first()
 
 
@@ -464,7 +464,7 @@ def dispatch_due(
     patience: float | None = None,
 ) -> int:
     """Send due messages until none is left (or `limit`); returns how many were handled.
-    Paced, it waits for the sender's tokens, for at most `patience` seconds (None: until the
+    Paced, it waits for the sender's slots, for at most `patience` seconds (None: until the
     queue is empty), then leaves the rest to the next dispatcher."""
     worker = worker_name()
     count = 0

@@ -65,7 +65,7 @@ class Faro:
 
     def dispatch(self, now: datetime | None = None, patience: float | None = None) -> int:
         """Send what is due as of `now` (default: the clock), at the sender's pace; waiting
-        for its tokens at most `patience` seconds (None: until nothing is due)."""
+        for its sending slots at most `patience` seconds (None: until nothing is due)."""
         clock = utcnow if now is None else (lambda: now)
         return dispatch_due(
             self.sessions,
