@@ -95,6 +95,9 @@ def twilio_settings(url: str, mock_url: str, public_url: str) -> dict[str, str]:
         "PUBLIC_BASE_URL": public_url,
         "RUN_SCHEDULER": "0",
         "ADMIN_PHONES": "+528100000099",
+        # A Messaging Service's pace: this measures Faro's webhook and first alert, not the
+        # sender's speed (bench/burst.py does that).
+        "TWILIO_MPS": os.environ.get("TWILIO_MPS", "100"),
     }
 
 
