@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator
 
-from escalation.base.db import make_engine
+from escalation.base.db import make_engine, make_sessionmaker
 from escalation.base.migrate import upgrade
 from escalation.base.models import (
     COORDINATOR,
@@ -152,6 +152,24 @@ class RecordingTransport:
 @pytest.fixture
 def transport():
     return RecordingTransport()
+
+
+@pytest.fixture
+def twilio():
+    """The local Twilio (tests/twilio_mock.py). Twilio signs its webhooks with the same token
+    its REST API authenticates, so the mock takes the app's."""
+    from tests.twilio_mock import TwilioMock
+
+    with TwilioMock(auth_token=AUTH_TOKEN) as mock:
+        yield mock
+
+
+@pytest.fixture
+def db(database_url):
+    """Sessions on the test's database, for tests that run Faro in other processes."""
+    engine = make_engine(database_url)
+    yield make_sessionmaker(engine)
+    engine.dispose()
 
 
 @pytest.fixture

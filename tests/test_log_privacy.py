@@ -13,7 +13,7 @@ import pytest
 from bot import logs
 from tests import conftest
 from tests.conftest import AUTH_TOKEN, at
-from tests.twilio_mock import TwilioMock, mock_env
+from tests.twilio_mock import mock_env
 
 SECRET_KEY = "s3cret-key-never-in-a-log-0123456789"
 METRICS_TOKEN = "metrics-token-never-in-a-log-42"
@@ -21,12 +21,6 @@ NIGHT = at("2026-11-24T08:00:00-06:00")
 # What she wrote that must stay on the mental-health path.
 SELF_HARM = "ya no kiero vivir, me quiero morir"
 SADNESS = "me siento sola y sin esperanza"
-
-
-@pytest.fixture
-def twilio():
-    with TwilioMock(auth_token=AUTH_TOKEN) as mock:
-        yield mock
 
 
 @pytest.fixture

@@ -11,18 +11,10 @@ import re
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import AUTH_TOKEN
 from tests.shape import Shape, get, shape_env, text, wait
-from tests.twilio_mock import TwilioMock
 
 TOKEN = "metrics-0123456789abcdef"
 ANA, ROSA = "+528112345678", "+528111112222"  # tests/data/roster_good.csv, as stored
-
-
-@pytest.fixture
-def twilio():
-    with TwilioMock(auth_token=AUTH_TOKEN) as mock:
-        yield mock
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

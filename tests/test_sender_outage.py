@@ -31,16 +31,10 @@ from escalation.base.models import (
 from escalation.pings import PING, schedule_changed
 from tests.conftest import AUTH_TOKEN, at
 from tests.stories import events, incidents, outbox, rows, text, tick
-from tests.twilio_mock import TwilioMock, hang_up, http_error, mock_env, stall, twilio_error
+from tests.twilio_mock import hang_up, http_error, mock_env, stall, twilio_error
 
 ADMIN = "+528100000099"  # mock_env's ADMIN_PHONES
 DAY = "2026-11-24T{}:00-06:00"
-
-
-@pytest.fixture
-def twilio():
-    with TwilioMock(auth_token=AUTH_TOKEN) as mock:
-        yield mock
 
 
 @pytest.fixture

@@ -32,7 +32,6 @@ from tests.twilio_mock import (
     SMS_FROM,
     WHATSAPP_FROM,
     Answer,
-    TwilioMock,
     garbage,
     hang_up,
     http_error,
@@ -43,13 +42,6 @@ from tests.twilio_mock import (
 
 CALLBACK = "https://faro.example.org/twilio/status?id=7"
 ROSA = "+524881000003"
-
-
-@pytest.fixture
-def twilio():
-    # Twilio signs its webhooks with the same token the REST API authenticates: the app's.
-    with TwilioMock(auth_token=conftest.AUTH_TOKEN) as mock:
-        yield mock
 
 
 def transport_for(url: str, *, timeout: float = 10, **extra: str) -> TwilioTransport:

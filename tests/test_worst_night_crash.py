@@ -20,29 +20,14 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import outbox
-from escalation.base.db import make_engine, make_sessionmaker
 from escalation.base.models import MISSED_CHECKIN, CheckIn, Incident, OutboundMessage, Person
 from escalation.base.schedule import local_day
 from escalation.pings import PING
-from tests.conftest import AUTH_TOKEN, LUIS
+from tests.conftest import LUIS
 from tests.shape import FLASK, Shape, alert_rounds, outbox_id, roster_csv, shape_env
-from tests.twilio_mock import TwilioMock
 
 INTERNS, UNITS = 1_000, 10
 ZONE = "America/Monterrey"
-
-
-@pytest.fixture
-def twilio():
-    with TwilioMock(auth_token=AUTH_TOKEN) as mock:
-        yield mock
-
-
-@pytest.fixture
-def db(database_url):
-    engine = make_engine(database_url)
-    yield make_sessionmaker(engine)
-    engine.dispose()
 
 
 def roster(tmp_path, checkin_time: str):

@@ -32,7 +32,7 @@ from escalation.base.models import (
 from escalation.deadlines import REMINDER
 from escalation.heartbeat import ADMIN_ALERT, SILENCE
 from escalation.pings import PING
-from tests.conftest import AUTH_TOKEN, LUIS, PUBLIC_URL, signature
+from tests.conftest import LUIS, PUBLIC_URL, signature
 from tests.shape import (
     FARO_NUMBER,
     Shape,
@@ -42,7 +42,6 @@ from tests.shape import (
     roster_csv,
     shape_env,
 )
-from tests.twilio_mock import TwilioMock
 
 ZONE = ZoneInfo("America/Monterrey")
 PLACES = [("CS Galeana", "Galeana"), ("CS Doctor Arroyo", "Doctor Arroyo"),
@@ -82,12 +81,6 @@ def roster(tmp_path):
             checkin = TIMES[(u * PER_UNIT + n) % len(TIMES)]
             rows.append(("intern", f"Interna {u}{n}", intern(u, n), "sms", checkin, *place, buddy))
     return roster_csv(tmp_path, rows)
-
-
-@pytest.fixture
-def twilio():
-    with TwilioMock(auth_token=AUTH_TOKEN) as mock:
-        yield mock
 
 
 def moment(day: date, hhmm: str) -> datetime:

@@ -23,7 +23,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from escalation.base.db import make_engine, make_sessionmaker
 from escalation.base.models import (
     EMERGENCY,
     MISSED_CHECKIN,
@@ -35,7 +34,7 @@ from escalation.base.models import (
 )
 from escalation.deadlines import REMINDER
 from escalation.pings import PING
-from tests.conftest import ANA, AUTH_TOKEN, BETO, LUIS, MARTA, ROSA
+from tests.conftest import ANA, BETO, LUIS, MARTA, ROSA
 from tests.shape import (
     Shape,
     alert_rounds,
@@ -49,23 +48,9 @@ from tests.shape import (
     text,
     wait,
 )
-from tests.twilio_mock import TwilioMock
 
 ZONE = ZoneInfo("America/Monterrey")
 SENT = OutboundMessage.sent_at.is_not(None)
-
-
-@pytest.fixture
-def twilio():
-    with TwilioMock(auth_token=AUTH_TOKEN) as mock:
-        yield mock
-
-
-@pytest.fixture
-def db(database_url):
-    engine = make_engine(database_url)
-    yield make_sessionmaker(engine)
-    engine.dispose()
 
 
 def local(instant: datetime) -> str:
