@@ -87,28 +87,26 @@ def _flag(env: Mapping[str, str], key: str, default: bool) -> bool:
 
 
 def _integer(env: Mapping[str, str], key: str, default: int, low: int, high: int) -> int:
-    raw = env.get(key, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{key}={raw!r} is not a whole number ({low}..{high})") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{key}={value} is out of range ({low}..{high})")
-    return value
+    return _ranged(env, key, default, low, high, int, "a whole number")
 
 
 def _number(env: Mapping[str, str], key: str, default: float, low: float, high: float) -> float:
+    return _ranged(env, key, default, low, high, float, "a number")
+
+
+def _ranged(env: Mapping[str, str], key: str, default, low, high, parse, what: str):
+    """`key` read by `parse` (int or float) within low..high; a bad value names the key."""
     raw = env.get(key, "").strip()
     if not raw:
         return default
+    show = str if parse is int else "{:g}".format
+    span = f"({show(low)}..{show(high)})"
     try:
-        value = float(raw)
+        value = parse(raw)
     except ValueError:
-        raise ConfigError(f"{key}={raw!r} is not a number ({low:g}..{high:g})") from None
+        raise ConfigError(f"{key}={raw!r} is not {what} {span}") from None
     if not low <= value <= high:  # (NaN fails this too)
-        raise ConfigError(f"{key}={value:g} is out of range ({low:g}..{high:g})")
+        raise ConfigError(f"{key}={show(value)} is out of range {span}")
     return value
 
 
