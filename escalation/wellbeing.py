@@ -24,6 +24,7 @@ from escalation.base.models import (
     PHQ2_1,
     PHQ2_2,
     PHQ9_9,
+    PRIORITY_LOW,
     SELF_HARM,
     SUPPORT,
     CheckIn,
@@ -120,7 +121,8 @@ def ask_by_text(
     fresh: bool = False,
 ) -> Question:
     question, text = ask(session, now, intern, kind, fresh=fresh)
-    queue(session, now, kind=f"question_{kind}", body=text, person=intern, delay=delay)
+    queue(session, now, kind=f"question_{kind}", body=text, person=intern, delay=delay,
+          priority=PRIORITY_LOW)  # fmt: skip
     return question
 
 

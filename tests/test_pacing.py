@@ -11,6 +11,7 @@ import time
 from sqlalchemy import update
 
 from bot import outbox
+from bot.conversation.inbound import receive
 from bot.runtime import STEPS
 from bot.transports import TransportError
 from escalation.base.db import transaction
@@ -23,7 +24,7 @@ from escalation.base.models import (
 )
 from escalation.tick import tick as domain_tick
 from tests.conftest import RecordingTransport, at
-from tests.stories import checkins, events, incidents, person, text, tick
+from tests.stories import MOOD_QUESTION, checkins, events, incidents, person, text, tick
 from tests.stories import outbox as outbox_rows
 from tests.test_batches import queue_texts
 
@@ -113,6 +114,24 @@ def test_the_queue_is_priority_then_deadline(faro, people):
     assert [e.body for e in transport.sent] == [
         "alerta sos", "alerta caso", "ping 10:00", "ping 10:30", "ping 11:00"
     ]  # fmt: skip
+
+
+def test_a_mood_question_waits_for_the_pings_still_queued(faro, people):
+    """Her `ok` queues her mood question; at a slow sender it leaves after the pings that are
+    still waiting, however far their deadlines: a ping is someone's safety."""
+    tick(faro, DAY.format("07:00"))
+    held(faro, DAY.format("08:00"))
+    with transaction(faro.sessions) as session:  # Ana's ping left; Beto's still waits
+        session.execute(update(OutboundMessage).where(OutboundMessage.to_phone == people["ana"])
+                        .values(sent_at=at(NINE), next_attempt_at=None))  # fmt: skip
+    receive(faro.sessions, at(DAY.format("08:02")), sid="SMmood", from_address=people["ana"],
+            body="ok")  # fmt: skip
+    transport = RecordingTransport()
+    dispatch(faro, transport, DAY.format("08:03"), mps=1.0, limit=1)
+    dispatch(faro, transport, DAY.format("08:04"), mps=1.0, limit=1)
+    beto_ping, ana_mood = transport.sent
+    assert beto_ping.to == people["beto"] and not beto_ping.body.startswith(MOOD_QUESTION)
+    assert ana_mood.to == people["ana"] and ana_mood.body.startswith(MOOD_QUESTION)
 
 
 def test_calls_are_not_held_by_the_texts_pace(faro, people):

@@ -53,11 +53,14 @@ TRIP_OVERDUE = "trip_overdue"
 SELF_HARM = "self_harm"
 SUPPORT = "support"
 UNCLEAR = "unclear"  # texts Faro could not understand, several in a row: someone checks on her
+SILENT_CALL = "silent_call"  # she called and chose nothing on the menu: someone checks on her
 CRITICAL, HIGH, NORMAL = "critical", "high", "normal"
 
 # Outbound priorities, the first key of the outbox's queue: critical alerts (emergency,
 # duress, the administrators' alarms) leave first, then the other cases' alerts, then the rest
-# (pings, reminders, questions) by `send_by`.
+# (pings, reminders, replies) by `send_by`, and last the mental-health questions, which wait
+# for the day's pings at a slow sender (a ping is her safety; the question can come later).
+PRIORITY_LOW = -5
 PRIORITY_NORMAL = 0
 PRIORITY_HIGH = 5
 PRIORITY_CRITICAL = 10
