@@ -1,10 +1,16 @@
-"""Benchmark: signed inbound webhooks against Faro served by gunicorn, on SQLite or PostgreSQL.
+"""Benchmark: signed inbound webhooks against Faro served by gunicorn, beside the floor.
 
     .venv/bin/python bench/webhooks.py --engine sqlite
     .venv/bin/python bench/webhooks.py --engine postgresql
 
-Prints requests/s and p50/p99 latency for N signed `ok` texts (from distinct interns), and the
-time from an emergency text to the first alert accepted by a local Twilio mock (p50/p99).
+The interns have been pinged (their check-ins are open, as at 09:00). Prints:
+- the floor (bench/floor.py: signature check, one insert, TwiML) and Faro answering N signed
+  `ok` texts from distinct interns, served by the same gunicorn and driven by the same clients:
+  requests/s, p50/p99 latency, and Faro's share of the floor's throughput (target: >= 50%);
+- the time from an emergency text to its first alert accepted by the local Twilio mock, one
+  emergency after another (p50/p99);
+- a burst of --sos-burst emergencies in --sos-seconds (232 in 14 s, as in issue 11): each
+  one's first alert at the mock, p50/p99/max (target p99 < 2 s).
 Traffic goes to 127.0.0.1 only, and the run stops by itself.
 """
 
@@ -19,26 +25,35 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text, update
 from twilio.request_validator import RequestValidator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from escalation.base.db import make_engine, make_sessionmaker, transaction  # noqa: E402
+from bot.runtime import STEPS  # noqa: E402
+from escalation.base.config import NO_CONFIG  # noqa: E402
+from escalation.base.db import make_engine, make_sessionmaker, transaction, utcnow  # noqa: E402
 from escalation.base.migrate import upgrade  # noqa: E402
 from escalation.base.models import (  # noqa: E402
     COORDINATOR,
+    EMERGENCY,
     INTERN,
     NURSE,
+    CheckIn,
+    Incident,
+    OutboundMessage,
     Person,
     Unit,
     University,
 )
-from escalation.pings import schedule_changed  # noqa: E402
+from escalation.pings import PING, schedule_changed  # noqa: E402
+from escalation.tick import tick  # noqa: E402
 from tests.pg import ThrowawayServer, _free_port  # noqa: E402
 from tests.twilio_mock import TwilioMock  # noqa: E402
 
@@ -47,10 +62,17 @@ SID = "AC" + "b" * 32
 PUBLIC = "http://127.0.0.1"
 
 
+ZONE = "America/Monterrey"
+
+
 def seed(url: str, interns: int) -> list[str]:
+    """UANL's interns in one unit, each with an open check-in whose ping has just left."""
     engine = make_engine(url)
     upgrade(engine)
     phones = [f"+52488{2000000 + i:07d}" for i in range(interns)]
+    due = (utcnow() + timedelta(minutes=2)).replace(second=0, microsecond=0)
+    minute = due.astimezone(ZoneInfo(ZONE)).strftime("%H:%M")
+    sessions = make_sessionmaker(engine)
     with transaction(make_sessionmaker(engine)) as session:
         uni = University(name="UANL")
         unit = Unit(name="CS Doctor Arroyo", municipality="Doctor Arroyo", unit_type="A")
@@ -64,21 +86,35 @@ def seed(url: str, interns: int) -> list[str]:
                 role=COORDINATOR, name="Luis Herrera", phone="+524881000004", university_id=uni.id
             )
         )
-        interns = [
+        people = [
             Person(
                 role=INTERN,
                 name=f"Interna {i}",
                 phone=p,
-                checkin_time="08:00",
+                checkin_time=minute,
+                timezone=ZONE,
                 university_id=uni.id,
                 unit_id=unit.id,
             )
             for i, p in enumerate(phones)
         ]
-        for intern in interns:
+        for intern in people:
             schedule_changed(intern)  # as the roster import does: the next tick schedules her
-        session.add_all(interns)
+        session.add_all(people)
+    tick(sessions, utcnow(), NO_CONFIG, STEPS)  # today's check-in, scheduled …
+    now = due + timedelta(seconds=1)
+    tick(sessions, now, NO_CONFIG, STEPS)  # … and its ping queued, as of its minute
+    with transaction(sessions) as session:  # … and gone: Twilio took them a moment ago
+        session.execute(
+            update(OutboundMessage)
+            .where(OutboundMessage.kind == PING)
+            .values(sent_at=now, next_attempt_at=None, provider_sid="SMseed")
+        )
+        session.execute(update(CheckIn).values(sent_at=now))
+        opened = session.scalar(select(func.count()).select_from(CheckIn))
     engine.dispose()
+    if opened != interns:
+        raise SystemExit(f"seeding opened {opened} check-ins for {interns} interns")
     return phones
 
 
@@ -101,7 +137,12 @@ def twilio_settings(url: str, mock_url: str, public_url: str) -> dict[str, str]:
     }
 
 
-def start_gunicorn(url: str, port: int, mock_url: str, workers: int) -> subprocess.Popen:
+FARO, FLOOR = "app:create_app()", "bench.floor:create_app()"
+
+
+def start_gunicorn(
+    url: str, port: int, mock_url: str, workers: int, app: str = FARO
+) -> subprocess.Popen:
     env = {**os.environ, **twilio_settings(url, mock_url, f"{PUBLIC}:{port}")}
     command = [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
@@ -111,14 +152,14 @@ def start_gunicorn(url: str, port: int, mock_url: str, workers: int) -> subproce
         f"127.0.0.1:{port}",
         "--log-level",
         "warning",
-        "app:create_app()",
+        app,
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", "/health")
+            connection.request("GET", "/health")  # the floor answers 404: up all the same
             connection.getresponse().read()
             return process
         except OSError:
@@ -145,6 +186,11 @@ def post(connection: http.client.HTTPConnection, request: tuple[str, dict[str, s
     return time.perf_counter() - started
 
 
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    process.wait(timeout=30)
+
+
 def load(port: int, phones: list[str], body: str, clients: int) -> tuple[float, list[float]]:
     latencies: list[float] = []
     chunks = [phones[i::clients] for i in range(clients)]
@@ -152,7 +198,9 @@ def load(port: int, phones: list[str], body: str, clients: int) -> tuple[float, 
     ready = threading.Event()
 
     def run(chunk: list[str], n: int) -> None:
-        requests = [signed(port, phone, body, f"SM{body}{n}x{i}") for i, phone in enumerate(chunk)]
+        requests = [
+            signed(port, phone, body, f"SM{port}{body}{n}x{i}") for i, phone in enumerate(chunk)
+        ]
         ready.wait()
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         mine = [post(connection, request) for request in requests]
@@ -193,6 +241,76 @@ def emergencies(
     return arrivals
 
 
+def burst(
+    port: int, phones: list[str], mock: TwilioMock, url: str, seconds: float, clients: int
+) -> list[float]:
+    """`SOS` from every one of `phones`, spread evenly over `seconds` (a client thread per
+    stream, so a slow answer does not hold the next one back); for each, the time from its
+    webhook being posted to the first of its incident's messages accepted by the mock."""
+    posted: dict[str, float] = {}
+    lock = threading.Lock()
+    gap = seconds / len(phones)
+    origin = time.perf_counter() + 0.5
+
+    def run(n: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        for i in range(n, len(phones), clients):
+            request = signed(port, phones[i], "SOS", f"SMburst{i}")
+            time.sleep(max(0.0, origin + i * gap - time.perf_counter()))
+            started = time.perf_counter()
+            post(connection, request)
+            with lock:
+                posted[phones[i]] = started
+        connection.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    engine = make_engine(url)
+    deadline = time.monotonic() + 60
+    while True:
+        with engine.connect() as connection:
+            sent = connection.execute(
+                select(Person.phone, func.min(OutboundMessage.sent_at), OutboundMessage.incident_id)
+                .join(Incident, Incident.id == OutboundMessage.incident_id)
+                .join(Person, Person.id == Incident.intern_id)
+                .where(
+                    Incident.kind == EMERGENCY,
+                    Person.phone.in_(phones),
+                    OutboundMessage.sent_at.is_not(None),
+                )
+                .group_by(Person.phone, OutboundMessage.incident_id)
+            ).all()
+        if len(sent) >= len(phones) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    with engine.connect() as connection:
+        sids = connection.execute(
+            select(Person.phone, OutboundMessage.provider_sid)
+            .join(Incident, Incident.id == OutboundMessage.incident_id)
+            .join(Person, Person.id == Incident.intern_id)
+            .where(
+                Incident.kind == EMERGENCY,
+                Person.phone.in_(phones),
+                OutboundMessage.provider_sid.is_not(None),
+            )
+        ).all()
+    engine.dispose()
+    accepted = {
+        r.answer["sid"]: r.received_at for r in mock.accepted() if r.answer and "sid" in r.answer
+    }
+    first: dict[str, float] = {}
+    for phone, sid in sids:
+        if sid in accepted:
+            first[phone] = min(first.get(phone, accepted[sid]), accepted[sid])
+    missing = set(phones) - set(first)
+    if missing:
+        raise SystemExit(f"{len(missing)} emergencies never reached the Twilio mock")
+    return [first[phone] - posted[phone] for phone in phones]
+
+
 def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000
 
@@ -202,6 +320,8 @@ def main() -> None:
     parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--emergencies", type=int, default=100)
+    parser.add_argument("--sos-burst", type=int, default=232)
+    parser.add_argument("--sos-seconds", type=float, default=14.0)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
@@ -221,26 +341,46 @@ def main() -> None:
                 connection.execute(text("CREATE DATABASE faro_bench"))
             engine.dispose()
             url = admin.rsplit("/", 1)[0] + "/faro_bench"
-        phones = seed(url, args.requests + args.emergencies)
-        port = _free_port()
-        gunicorn = start_gunicorn(url, port, mock.url, args.workers)
+        n, e = args.requests, args.emergencies
+        phones = seed(url, n + e + args.sos_burst)
         try:
-            elapsed, latencies = load(port, phones[: args.requests], "ok", args.clients)
-            delays = [first for first, *_ in emergencies(port, phones[args.requests :], mock)]
+            floor_port = _free_port()
+            floor = start_gunicorn(url, floor_port, mock.url, args.workers, FLOOR)
+            try:
+                floor_elapsed, floor_latencies = load(floor_port, phones[:n], "ok", args.clients)
+            finally:
+                stop(floor)
+            port = _free_port()
+            gunicorn = start_gunicorn(url, port, mock.url, args.workers)
+            try:
+                elapsed, latencies = load(port, phones[:n], "ok", args.clients)
+                one_by_one = [first for first, *_ in emergencies(port, phones[n : n + e], mock)]
+                bursting = burst(port, phones[n + e :], mock, url, args.sos_seconds, clients=8)
+            finally:
+                stop(gunicorn)
         finally:
-            gunicorn.terminate()
-            gunicorn.wait(timeout=30)
             if server is not None:
                 server.stop()
     print(f"engine={args.engine} workers={args.workers} clients={args.clients}")
+    floor_rate, rate = len(floor_latencies) / floor_elapsed, len(latencies) / elapsed
+    for name, count, took, values in (
+        ("floor", len(floor_latencies), floor_elapsed, floor_latencies),
+        ("faro ", len(latencies), elapsed, latencies),
+    ):
+        print(
+            f"inbound ok, {name}: {count} requests in {took:.2f}s = {count / took:.0f} req/s; "
+            f"p50 {percentile(values, 50):.1f} ms, p99 {percentile(values, 99):.1f} ms"
+        )
+    print(f"faro / floor throughput: {rate / floor_rate:.0%} (target >= 50%)")
     print(
-        f"inbound ok: {len(latencies)} requests in {elapsed:.2f}s = "
-        f"{len(latencies) / elapsed:.0f} req/s; "
-        f"p50 {percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms"
+        f"emergency -> first alert at the Twilio mock, one after another: {len(one_by_one)} "
+        f"incidents; p50 {percentile(one_by_one, 50):.1f} ms, "
+        f"p99 {percentile(one_by_one, 99):.1f} ms"
     )
     print(
-        f"emergency -> first alert at the Twilio mock: {len(delays)} incidents; "
-        f"p50 {percentile(delays, 50):.1f} ms, p99 {percentile(delays, 99):.1f} ms"
+        f"burst of {len(bursting)} emergencies in {args.sos_seconds:.0f} s -> first alert: "
+        f"p50 {percentile(bursting, 50):.0f} ms, p99 {percentile(bursting, 99):.0f} ms, "
+        f"max {max(bursting) * 1000:.0f} ms (target p99 < 2000 ms)"
     )
 
 
