@@ -16,13 +16,12 @@ from datetime import datetime, timedelta
 from functools import cached_property
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot.conversation import interpret as i
 from bot.conversation import responder_replies, strangers
 from escalation.base.config import NO_CONFIG, DomainConfig
-from escalation.base.db import transaction
+from escalation.base.db import insert_new, transaction
 from escalation.base.messages import render
 from escalation.base.models import UNCLEAR, InboundMessage, Incident, Person, Question
 from escalation.base.phones import BadPhone, split_address
@@ -63,54 +62,77 @@ def receive(
 ) -> Received:
     """Store, then act on, one inbound text; `wake` (the edge's dispatcher nudge) is called
     after the commit when messages were queued to leave at once."""
-    message_id = store(sessions, now, sid=sid, from_address=from_address, body=body)
+    stored = keep(sessions, now, sid=sid, from_address=from_address, body=body)
+    if stored.processed:  # a retried delivery of a text acted on before: the same answer
+        return Received(stored.reply)
     try:
         with transaction(sessions) as session:
             if wake is not None:
                 wake_on_commit(session, wake)
-            claimed, reply = process(session, now, message_id, config=config)
+            claimed, reply = process(session, now, stored.id, config=config)
     except Exception:
         # The message is stored; the tick processes it again and answers through the outbox.
-        log.exception("processing inbound message %s failed; the tick will retry it", message_id)
+        log.exception("processing inbound message %s failed; the tick will retry it", stored.id)
         return Received(None, pending=True)
-    if not claimed:  # processed already (a retried delivery): the same answer again
+    if not claimed:  # processed meanwhile by another delivery of it: that answer
         with sessions() as session:
-            return Received(session.get(InboundMessage, message_id).reply)
+            return Received(session.get(InboundMessage, stored.id).reply)
     return Received(reply)
 
 
-def store(
+@dataclass(frozen=True)
+class Stored:
+    id: int
+    processed: bool = False  # a repeat of a message already acted on …
+    reply: str | None = None  # … and what it was answered
+
+
+def keep(
     sessions: sessionmaker[Session], now: datetime, *, sid: str, from_address: str, body: str | None
-) -> int:
-    """Commit the message first; a second delivery of the same MessageSid returns the first row."""
+) -> Stored:
+    """Commit the message first, in one statement (a repeated MessageSid inserts nothing); a
+    repeat reads the first row's id, and its reply once it was acted on, in the same
+    transaction."""
+    row = _row(now, sid=sid, from_address=from_address, body=body)
+    with transaction(sessions) as session:
+        new_id = session.scalar(
+            insert_new(session, InboundMessage, unique="message_sid")
+            .values(row)
+            .returning(InboundMessage.id)
+        )
+        if new_id is not None:
+            return Stored(new_id)
+        first = session.execute(
+            select(InboundMessage.id, InboundMessage.processed_at, InboundMessage.reply).where(
+                InboundMessage.message_sid == row["message_sid"]
+            )
+        ).one()
+    log.info("duplicate delivery of %s ignored", row["message_sid"])
+    return Stored(first.id, first.processed_at is not None, first.reply)
+
+
+def _row(now: datetime, *, sid: str, from_address: str, body: str | None) -> dict:
     # Cleaned like the body: a NUL would make every retry fail, as if the database were away.
     sid, from_address = clean_body(sid, SID_LENGTH), clean_body(from_address, SID_LENGTH)
     try:
         channel, phone = split_address(from_address)
     except BadPhone:
         channel, phone = "sms", None
-    row = InboundMessage(
-        message_sid=sid,
-        from_address=from_address,
-        phone=phone,
-        channel=channel,
-        body=clean_body(body),
-        received_at=now,
-    )
-    try:
-        with transaction(sessions) as session:
-            session.add(row)
-            session.flush()
-            return row.id
-    except IntegrityError:
-        with sessions() as session:
-            existing = session.scalar(
-                select(InboundMessage.id).where(InboundMessage.message_sid == sid)
-            )
-        if existing is None:
-            raise
-        log.info("duplicate delivery of %s ignored", sid)
-        return existing
+    return {
+        "message_sid": sid,
+        "from_address": from_address,
+        "phone": phone,
+        "channel": channel,
+        "body": clean_body(body),
+        "received_at": now,
+    }
+
+
+def store(
+    sessions: sessionmaker[Session], now: datetime, *, sid: str, from_address: str, body: str | None
+) -> int:
+    """Commit the message first; a second delivery of the same MessageSid returns the first row."""
+    return keep(sessions, now, sid=sid, from_address=from_address, body=body).id
 
 
 def process(
@@ -118,16 +140,20 @@ def process(
 ) -> tuple[bool, str | None]:
     """Claim and act on one stored message: (False, None) if it was processed before, else
     (True, the reply or None when silence is the answer)."""
-    claimed = session.execute(
+    message = session.scalars(  # the claim and the row in one statement
         update(InboundMessage)
         .where(InboundMessage.id == message_id, InboundMessage.processed_at.is_(None))
         .values(processed_at=now)
-    ).rowcount
-    if claimed != 1:
+        .returning(InboundMessage)
+    ).one_or_none()
+    if message is None:
         return False, None
-    message = session.get(InboundMessage, message_id)
     found = (
-        session.scalar(select(Person).where(Person.phone == message.phone))
+        session.scalar(
+            select(Person)
+            .options(joinedload(Person.university), joinedload(Person.unit))
+            .where(Person.phone == message.phone)
+        )
         if message.phone
         else None
     )

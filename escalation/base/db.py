@@ -167,6 +167,16 @@ def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def insert_new(session: Session, model, *, unique: str):
+    """`INSERT … ON CONFLICT (unique) DO NOTHING`, which both engines speak: a row whose key is
+    taken inserts nothing, without an error that would end the transaction."""
+    if is_postgres(session):
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model).on_conflict_do_nothing(index_elements=[unique])
+
+
 def skip_locked(query, session: Session, **options):
     """Lock the selected due rows `FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent ticks
     and dispatchers claim different rows instead of queueing on the same one. On SQLite the

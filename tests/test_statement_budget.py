@@ -1,0 +1,97 @@
+"""What one inbound text costs the database: statements per intent, through the signed webhook.
+
+At 09:00 thousands of `ok` arrive within minutes, and each statement is a round trip (and, on
+SQLite, a moment holding the one write lock). Each intent has a budget, the count it takes
+today on each engine; a change that adds a statement fails here and must either find a cheaper
+way or raise the budget knowingly. Counted: every statement sent to the database, BEGIN and
+SAVEPOINTs included (COMMIT is the driver's own call and is not seen)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from tests.conftest import at
+from tests.stories import tick
+
+# (SQLite, PostgreSQL): the two differ where the engines do (the events' chain is one
+# function call on PostgreSQL, three statements on SQLite; PostgreSQL's BEGIN is implicit).
+BUDGET = {
+    "ok": (19, 15),
+    "sos": (31, 22),
+    "mood_answer": (13, 9),
+    "repeat": (3, 2),
+    "stranger": (11, 7),
+}
+
+
+@contextmanager
+def statements(faro):
+    seen: list[str] = []
+
+    def count(_connection, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    engine = faro.sessions.kw["bind"]
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def within_budget(faro, intent: str, seen: list[str]) -> None:
+    sqlite, postgresql = BUDGET[intent]
+    budget = postgresql if faro.engine.dialect.name == "postgresql" else sqlite
+    listing = "\n".join(f"  {s[:140]}" for s in seen)
+    assert len(seen) <= budget, f"{intent}: {len(seen)} statements, budget {budget}:\n{listing}"
+
+
+@pytest.fixture
+def pinged(faro, people, clock):
+    """09:00 on the 24th: Ana's ping has left; her webhooks arrive five minutes later."""
+    tick(faro, "2026-11-24T07:00:00-06:00")
+    tick(faro, "2026-11-24T08:00:00-06:00")
+    clock.set(at("2026-11-24T08:05:00-06:00"))
+    return people
+
+
+def test_her_ok_to_the_ping(faro, pinged, text_faro):
+    with statements(faro) as seen:
+        reply = text_faro(pinged["ana"], "ok", sid="SMbudgetok")
+    assert b"anotamos que estas bien" in reply.data
+    within_budget(faro, "ok", seen)
+
+
+def test_her_sos(faro, pinged, text_faro):
+    with statements(faro) as seen:
+        reply = text_faro(pinged["ana"], "sos", sid="SMbudgetsos")
+    assert b"Estamos avisando a tu equipo" in reply.data
+    within_budget(faro, "sos", seen)
+
+
+def test_her_answer_to_the_mood_question(faro, pinged, text_faro, clock):
+    text_faro(pinged["ana"], "ok")
+    tick(faro, "2026-11-24T08:06:00-06:00")  # the mood question leaves
+    clock.set(at("2026-11-24T08:07:00-06:00"))
+    with statements(faro) as seen:
+        reply = text_faro(pinged["ana"], "4", sid="SMbudgetmood")
+    assert reply.status_code == 200 and b"<Message>" in reply.data
+    within_budget(faro, "mood_answer", seen)
+
+
+def test_a_repeated_delivery(faro, pinged, text_faro):
+    first = text_faro(pinged["ana"], "ok", sid="SMbudgetrepeat")
+    with statements(faro) as seen:
+        again = text_faro(pinged["ana"], "ok", sid="SMbudgetrepeat")
+    assert again.data == first.data
+    within_budget(faro, "repeat", seen)
+
+
+def test_a_stranger(faro, pinged, text_faro):
+    with statements(faro) as seen:
+        reply = text_faro("+524889999999", "hola", sid="SMbudgetstranger")
+    assert reply.status_code == 200
+    within_budget(faro, "stranger", seen)
