@@ -58,7 +58,9 @@ from tests.twilio_mock import TwilioMock, mock_env  # noqa: E402
 
 TOKEN = "bench-auth-token-0123456789abcdef"
 PUBLIC = "https://faro.example.org"
-ZONE = "America/Monterrey"
+# Mexico's zones: the interns live in whichever has most of its day ahead when the run starts,
+# so their pings never cross local midnight (a ping of a day that is over is dropped).
+ZONES = ("America/Cancun", "America/Monterrey", "America/Mazatlan", "America/Tijuana")
 NURSE_PHONE, COORDINATOR_PHONE = "+524881000003", "+524881000004"
 
 
@@ -71,7 +73,15 @@ def database(engine_name: str, folder: Path):
     return server.start(), server
 
 
-def seed(faro, count: int, checkin_time: str, deadline: int) -> list[str]:
+def zone_with_the_day_ahead(now) -> str:
+    def left(zone: str) -> timedelta:
+        local = now.astimezone(ZoneInfo(zone))
+        return local.replace(hour=23, minute=59, second=59) - local
+
+    return max(ZONES, key=left)
+
+
+def seed(faro, count: int, checkin_time: str, zone: str, deadline: int) -> list[str]:
     phones = [f"+52489{3000000 + i:07d}" for i in range(count)]
     with transaction(faro.sessions) as session:
         uni = University(name="UANL", reminder_minutes=max(1, deadline // 2),
@@ -83,7 +93,7 @@ def seed(faro, count: int, checkin_time: str, deadline: int) -> list[str]:
         session.add(Person(role=COORDINATOR, name="Luis Herrera", phone=COORDINATOR_PHONE,
                            university_id=uni.id))  # fmt: skip
         for n, phone in enumerate(phones):
-            intern = Person(role=INTERN, name=f"Interna {n}", phone=phone, timezone=ZONE,
+            intern = Person(role=INTERN, name=f"Interna {n}", phone=phone, timezone=zone,
                             checkin_time=checkin_time, university_id=uni.id,
                             unit_id=unit.id)  # fmt: skip
             schedule_changed(intern)
@@ -246,11 +256,13 @@ def run(url: str, twilio, folder: Path, args) -> None:
     from escalation.base.migrate import upgrade
 
     upgrade(faro.engine)
-    start = (utcnow() + timedelta(minutes=1)).astimezone(ZoneInfo(ZONE))
+    zone = zone_with_the_day_ahead(utcnow())
+    start = (utcnow() + timedelta(minutes=1)).astimezone(ZoneInfo(zone))
     answer = (args.deadline * 6, args.deadline * 18)  # a tenth to three tenths of it, in s
-    phones = Phones(app, twilio, seed(faro, args.interns, start.strftime("%H:%M"), args.deadline),
+    phones = Phones(app, twilio, seed(faro, args.interns, start.strftime("%H:%M"), zone,
+                         args.deadline),
                     random.Random(7), answer)  # fmt: skip
-    print(f"{args.interns} interns check in at {start:%H:%M} ({args.engine}, "
+    print(f"{args.interns} interns check in at {start:%H:%M} {zone} ({args.engine}, "
           f"TWILIO_MPS={args.mps:g}); waiting for that minute…", flush=True)  # fmt: skip
     stopping = phones.stopping
     threads = [
@@ -261,10 +273,16 @@ def run(url: str, twilio, folder: Path, args) -> None:
     threads += [threading.Thread(target=phones.answer, daemon=True) for _ in range(4)]  # fmt: skip
     for thread in threads:
         thread.start()
-    while len(phones.pinged) < args.interns:
+    idle = 0
+    while len(phones.pinged) < args.interns and idle < 6:
         time.sleep(5)
+        queued = queued_pings(faro)
+        idle = idle + 1 if queued == 0 and len(phones.pinged) else 0
         print(f"  {len(phones.pinged)} pinged, {len(phones.answered)} answered, "
-              f"{queued_pings(faro)} pings queued", flush=True)  # fmt: skip
+              f"{queued} pings queued", flush=True)  # fmt: skip
+    if len(phones.pinged) < args.interns:  # nothing left to send: dropped, which is a failure here
+        print(f"only {len(phones.pinged)} of {args.interns} pings left; the rest were dropped",
+              file=sys.stderr)  # fmt: skip
     false, true = missed(faro, phones, args.deadline)
     stopping.set()
     for thread in threads:
