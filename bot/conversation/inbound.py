@@ -92,17 +92,17 @@ def keep(
 ) -> Stored:
     """Commit the message first, in one statement (a repeated MessageSid inserts nothing); a
     repeat reads the first row's id, and its reply once it was acted on, in the same
-    transaction."""
+    transaction. Core, not the ORM: nothing here needs an object, and every `ok` passes here."""
     row = _row(now, sid=sid, from_address=from_address, body=body)
-    with transaction(sessions) as session:
-        new_id = session.scalar(
-            insert_new(session, InboundMessage, unique="message_sid")
+    with sessions.kw["bind"].begin() as connection:
+        new_id = connection.scalar(
+            insert_new(connection, InboundMessage, unique="message_sid")
             .values(row)
             .returning(InboundMessage.id)
         )
         if new_id is not None:
             return Stored(new_id)
-        first = session.execute(
+        first = connection.execute(
             select(InboundMessage.id, InboundMessage.processed_at, InboundMessage.reply).where(
                 InboundMessage.message_sid == row["message_sid"]
             )

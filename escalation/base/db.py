@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, select
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -167,10 +167,10 @@ def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def insert_new(session: Session, model, *, unique: str):
+def insert_new(connection: Connection, model, *, unique: str):
     """`INSERT … ON CONFLICT (unique) DO NOTHING`, which both engines speak: a row whose key is
     taken inserts nothing, without an error that would end the transaction."""
-    if is_postgres(session):
+    if connection.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
