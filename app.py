@@ -49,10 +49,11 @@ def create_app(
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
     app.extensions["faro"] = Faro(settings, transport, instance=Path(app.instance_path))
 
-    from bot import cli, console, health, metrics, simulator, voice, webhook
+    from bot import calls, cli, console, health, metrics, simulator, voice, webhook
 
     app.register_blueprint(webhook.bp)
     app.register_blueprint(voice.bp)
+    app.register_blueprint(calls.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(simulator.bp)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from escalation.base.kinds import CLOSED_BY_HER_OK  # her OK closes these (the registry)
@@ -47,12 +47,34 @@ def pending_checkin(session: Session, intern: Person, now: datetime) -> CheckIn 
     )
 
 
+def open_checkin(session: Session, intern: Person, now: datetime) -> CheckIn | None:
+    """Today's check-in while it waits for her answer: pinged, unanswered, and neither given
+    up (a pause, an opt-out) nor undeliverable; a missed one still waits (her team is looking
+    for her). Her check-in window, from the ping until it is closed."""
+    return session.scalar(
+        select(CheckIn).where(
+            CheckIn.intern_id == intern.id,
+            CheckIn.local_date == local_date(intern, now),
+            CheckIn.sent_at.is_not(None),
+            CheckIn.answered_at.is_(None),
+            or_(CheckIn.escalate_at.is_not(None), CheckIn.missed_at.is_not(None)),
+        )
+    )
+
+
 def record_fine(
-    session: Session, now: datetime, intern: Person, *, message_id: int | None
+    session: Session,
+    now: datetime,
+    intern: Person,
+    *,
+    message_id: int | None,
+    via: str | None = None,
 ) -> CheckIn:
     """The intern said she is fine: her pending check-in is answered (late if past its
     deadline), or today's if none is pending (an answer before the ping means no ping today).
-    The caller decides whether the answer also gives the all-clear (`all_clear`)."""
+    The caller decides whether the answer also gives the all-clear (`all_clear`). `via` names
+    how she answered when it was not a text (a missed call, a key on a call): the timeline
+    shows it."""
     today = local_date(intern, now)
     checkin = _answered_one(session, intern, today)
     if checkin is None:
@@ -64,7 +86,7 @@ def record_fine(
         checkin.remind_at = checkin.escalate_at = None
     record(session, now, "checkin_answered", person=intern, message_id=message_id,
            local_date=checkin.local_date.isoformat(), late=checkin.late,
-           repeated=not first)  # fmt: skip
+           repeated=not first, **({"via": via} if via else {}))  # fmt: skip
     return checkin
 
 

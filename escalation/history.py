@@ -6,7 +6,8 @@ happened to that day's check-in, in this order: answered (on time or late), not 
 scheduler was down all day, or no channel reached her), missed, cancelled by a pause, sent
 and not answered yet; a day without a check-in is paused, opted out, or none (she was
 inactive, had not joined yet, or had nothing scheduled). A failover that still reached her
-leaves the day's outcome as it was and is named as its reason.
+leaves the day's outcome as it was and is named as its reason; so is an answer that came by
+call (a missed call in her window, or 1 on the call's menu).
 """
 
 from __future__ import annotations
@@ -31,13 +32,25 @@ NOT_SENT, PAUSED, OPTED_OUT, NONE = "not_sent", "paused", "opted_out", "none"
 STATES = (ON_TIME, LATE, MISSED, UNANSWERED, NOT_SENT, PAUSED, OPTED_OUT, NONE)
 # Why: a day not sent, a day with no check-in, an answer that came on her other channel.
 OUTAGE, UNDELIVERABLE, FAILOVER = "outage", "undeliverable", "failover"
+# How an answer came when it was not a text (the `via` of its event): a missed call, a key.
+MISSED_CALL, CALL = "missed_call", "call"
 BEFORE_JOINING, INACTIVE, NOT_SCHEDULED, NOT_YET = (
     "before_joining",
     "inactive",
     "not_scheduled",
     "not_yet",
 )
-REASONS = (OUTAGE, UNDELIVERABLE, FAILOVER, BEFORE_JOINING, INACTIVE, NOT_SCHEDULED, NOT_YET)
+REASONS = (
+    OUTAGE,
+    UNDELIVERABLE,
+    FAILOVER,
+    MISSED_CALL,
+    CALL,
+    BEFORE_JOINING,
+    INACTIVE,
+    NOT_SCHEDULED,
+    NOT_YET,
+)
 LABELLED = STATES + REASONS  # the console labels each (history.day.<name>)
 
 # What happened to one day's check-in (`local_date` in the data, or the day of the event).
@@ -126,6 +139,8 @@ def _day_facts(events: Iterable[Event], zone: str) -> dict[date, dict[str, objec
         seen = facts.setdefault(day, {})
         if event.kind == "checkin_answered" and not event.data.get("repeated"):
             seen.setdefault("answered", LATE if event.data.get("late") else ON_TIME)
+            if event.data.get("via") in (MISSED_CALL, CALL):
+                seen.setdefault("via", event.data["via"])
         elif event.kind == "checkin_missed":
             unreachable = event.data.get("incident_kind") == UNREACHABLE
             seen[UNDELIVERABLE if unreachable else MISSED] = True
@@ -192,7 +207,7 @@ def _state(day: date, today: date, facts: dict, spans: dict, joined: date | None
     seen = facts.get(day, {})
     failover = FAILOVER if seen.get(FAILOVER) else None
     if "answered" in seen:
-        return Day(day, seen["answered"], failover)
+        return Day(day, seen["answered"], seen.get("via") or failover)
     for reason in (UNDELIVERABLE, OUTAGE):
         if seen.get(reason):
             return Day(day, NOT_SENT, reason)

@@ -127,5 +127,6 @@ def freeze(monkeypatch):
 
     monkeypatch.setattr("bot.webhook.utcnow", now)
     monkeypatch.setattr("bot.voice.utcnow", now)
+    monkeypatch.setattr("bot.calls.utcnow", now)
     monkeypatch.setattr("bot.runtime.utcnow", now)
     return frozen

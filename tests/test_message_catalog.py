@@ -97,6 +97,7 @@ MAXIMAL: dict[str, tuple[object, ...]] = {
     "was_paused": (True, False),
     "was_out": (True, False),
     "admins": (True, False),
+    "cleared": (True, False),  # her answer by missed call also gave the all-clear
 }
 # Variables whose value is one of a few words the code chooses, never typed by anyone.
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -139,6 +140,7 @@ TYPICAL: dict[str, object] = {
     "was_paused": True,
     "was_out": True,
     "admins": True,
+    "cleared": True,
     "kind": "emergency",
     "via": "text",
     "kind_name": "emergencia",

@@ -20,7 +20,7 @@ csrf = CSRFProtect()
 
 
 def init_app(app: Flask) -> None:
-    from bot import simulator, voice, webhook
+    from bot import calls, simulator, voice, webhook
     from bot.console import accounts, catalog, drills, people, policies, reports, upload, views
 
     https = app.config["FARO_SETTINGS"].public_base_url.startswith("https://")
@@ -35,7 +35,7 @@ def init_app(app: Flask) -> None:
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
     )
     csrf.init_app(app)
-    for signed_elsewhere in (webhook.bp, voice.bp, simulator.bp):  # Twilio signs its own
+    for signed_elsewhere in (webhook.bp, voice.bp, calls.bp, simulator.bp):  # Twilio signs its own
         csrf.exempt(signed_elsewhere)
     auth.init_app(app)
     i18n.init_app(app)

@@ -72,6 +72,7 @@ SAMPLES: dict[str, object] = {
     "deadline": "10:00", "acked": "02:20", "eta": "24/11 21:30", "next": "25/11 08:00",
     "at": "24/11 09:20", "until": "28/11/2026", "grace": 20, "minutes": 95, "step": 2,
     "late": 3, "waiting": 240, "again": False, "was_paused": True, "was_out": True, "admins": True,
+    "cleared": False,
     "kind": "emergency", "via": "text", "kind_name": "emergencia",
 }  # fmt: skip
 

@@ -34,10 +34,18 @@ def on_ok(talk: Conversation, intent: i.Intent) -> str | None:
         from bot.conversation.responder_replies import on_ack
 
         return on_ack(talk, intent)
-    record_fine(talk.session, talk.now, talk.person, message_id=talk.message.id)
+    cleared = fine(talk)
+    return talk.say("checkin_thanks_all_clear" if cleared else "checkin_thanks")
+
+
+def fine(talk: Conversation, via: str | None = None) -> list[str]:
+    """Her "I am fine", however it came (a text, or `via` a call): her check-in answered, the
+    all-clear on what her silence opened, then the day's mood question. Returns the codes
+    closed."""
+    record_fine(talk.session, talk.now, talk.person, message_id=talk.message.id, via=via)
     cleared = all_clear(talk.session, talk.now, talk.person)
     wellbeing.after_checkin(talk.session, talk.now, talk.person)
-    return talk.say("checkin_thanks_all_clear" if cleared else "checkin_thanks")
+    return cleared
 
 
 def on_emergency(talk: Conversation, intent: i.Intent) -> str:

@@ -4,7 +4,9 @@ An intern may write from a borrowed phone, or from her own after she was deactiv
 of danger from such a number are never met with silence. Each one is answered with 911
 advice, and the administrators get the number and the words (at most once every ten minutes
 per number, so that a frightened stream of texts is not a stream of texts to them). Anything
-else gets one neutral reply a day that says nothing about anyone.
+else gets one neutral reply a day that says nothing about anyone. A call to Faro's number
+from such a number hears the same 911 advice and may press 9 for the same alert
+(`emergency(by_call=True)`, from bot.conversation.calls).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def answer(
     log.warning("text from unknown or inactive number %s (message %s)",
                 message.from_address, message.id)  # fmt: skip
     if i.interpret(message.body).kind == i.EMERGENCY:
-        return _emergency(session, now, message, person, config)
+        return emergency(session, now, message, person, config)
     record(session, now, "unknown_sender", message_id=message.id,
            phone=message.phone or message.from_address)  # fmt: skip
     if message.phone is None or _earlier(session, now, message, None, NEUTRAL_REPLY_EVERY):
@@ -51,25 +53,39 @@ def answer(
     return render("unknown_sender", person.language if person else "es"), UNKNOWN_SENDER
 
 
-def _emergency(session, now, message, person, config) -> tuple[str, str]:
+def emergency(
+    session: Session,
+    now: datetime,
+    message: InboundMessage,
+    person: Person | None,
+    config: DomainConfig,
+    *,
+    by_call: bool = False,
+) -> tuple[str, str]:
+    """(reply, intent) for an emergency from an unknown or inactive number: words of danger
+    in a text, or the emergency key on a call to Faro (`by_call`; the reply is then spoken).
+    Texts and calls share the administrators' ten minutes."""
     told = _earlier(session, now, message, UNKNOWN_SOS, ADMINS_EVERY)
     phone = message.phone or message.from_address
     record(session, now, "unknown_emergency", person=person, message_id=message.id,
            phone=phone, admins_told=not told)  # fmt: skip
     log.error("emergency words from unknown or inactive number %s (message %s)", phone, message.id)
     if not told:
-        body = render(
-            "unknown_emergency_admin",
-            "es",
-            phone=phone,
-            name=person.name if person else None,
-            at=hhmm(now, person.timezone if person else config.default_timezone),
-            words=" ".join(message.body.split()),
-        )
+        facts = {
+            "phone": phone,
+            "name": person.name if person else None,
+            "at": hhmm(now, person.timezone if person else config.default_timezone),
+        }
+        if by_call:
+            body = render("unknown_call_admin", "es", **facts)
+        else:
+            body = render("unknown_emergency_admin", "es", words=" ".join(message.body.split()),
+                          **facts)  # fmt: skip
         for admin in config.admin_phones:
             queue(session, now, kind="unknown_emergency", body=body, phone=admin,
                   priority=PRIORITY_CRITICAL)  # fmt: skip
-    reply = render("unknown_emergency", person.language if person else "es")
+    template = "call_unknown_sos" if by_call else "unknown_emergency"
+    reply = render(template, person.language if person else "es")
     return reply, UNKNOWN_SOS_AGAIN if told else UNKNOWN_SOS
 
 

@@ -25,6 +25,7 @@ from escalation.base.models import (
     NORMAL,
     NURSE,
     SELF_HARM,
+    SILENT_CALL,
     SMS,
     SUPERVISOR,
     SUPPORT,
@@ -118,6 +119,16 @@ KINDS: dict[str, IncidentKind] = {
         # Three texts in a row Faro could not understand: a frightened person types badly.
         IncidentKind(
             UNCLEAR, NORMAL, HER_OK, True,
+            (
+                _step(0, [BUDDIES, NURSE], [SMS]),
+                _step(120, [COORDINATOR], [SMS], every=120, count=0),
+            ),
+        ),
+        # She called and pressed nothing (or nothing the menu knows): she may be unable to
+        # speak, or it was a pocket dial. Someone near checks on her; her OK ends it. She is
+        # not texted who has it: if she could not speak, someone may be reading her phone.
+        IncidentKind(
+            SILENT_CALL, NORMAL, HER_OK, False,
             (
                 _step(0, [BUDDIES, NURSE], [SMS]),
                 _step(120, [COORDINATOR], [SMS], every=120, count=0),
