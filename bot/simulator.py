@@ -7,28 +7,45 @@ real phones in the roster it would let anyone speak for them.
 It reads like a phone: the chosen phone's conversation oldest first, Faro's direct replies
 (the answer to a text, which never enters the outbox) told apart from what it sent later
 (pings, alerts, notices), and a call shown as a call. "Everything Faro sent" is all of it,
-direct replies included, newest first. One clock: every time is formatted here, on the
+direct replies included, newest first.
+
+Calls to Faro's number too: a missed call, or a call with keys pressed (none: she stays
+silent), played through the voice webhook's own steps (`bot.calls.on_call`, `on_key`,
+`on_menu`) by following the TwiML they answer as Twilio would, minutes of silence
+included; the page shows what Faro said on the call. One clock: every time is formatted here, on the
 server, in the chosen person's zone (the default zone for a phone not in the roster).
 """
 
 from __future__ import annotations
 
 import secrets
+import xml.etree.ElementTree as ET
 from datetime import datetime
+from urllib.parse import parse_qs, urlsplit
 
 from flask import Blueprint, abort, jsonify, render_template, request
 from sqlalchemy import or_, select
 
+from bot import calls
+from bot.conversation.calls import CHECKIN, SILENT
 from bot.conversation.inbound import receive
 from bot.runtime import faro
 from escalation.base.channels import CHANNELS
 from escalation.base.db import utcnow
-from escalation.base.models import InboundMessage, OutboundMessage, Person, outbound_status
+from escalation.base.models import (
+    VOICE,
+    InboundMessage,
+    OutboundMessage,
+    Person,
+    outbound_status,
+)
 from escalation.base.schedule import day_and_time
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator")
 SHOWN = 100
 DIRECT_REPLY = "reply"  # the kind a direct reply is listed under (a late one is an outbox "reply")
+CALL_KEYS = 6  # keys one simulated call may press
+CALL_STEPS = 10  # webhook requests one simulated call may make (a real one ends sooner)
 
 
 @bp.before_request
@@ -63,6 +80,60 @@ def send():
         wake=app.wake,
     )
     return jsonify(reply=result.reply)
+
+
+@bp.post("/call")
+def call():
+    """A call to Faro's number: `missed` hangs up as soon as Faro answers (a rejected call
+    never is); otherwise `keys` are pressed one per menu, and with none left she stays on
+    the line in silence. Returns what Faro said and whether it rejected the call."""
+    data = request.get_json(silent=True) or {}
+    phone = str(data.get("phone", ""))
+    if not phone:
+        return jsonify(error="pick a phone"), 400
+    keys = [k for k in str(data.get("keys", "")) if k.isdigit() or k in "*#"][:CALL_KEYS]
+    return jsonify(play_call(phone, keys, missed=bool(data.get("missed"))))
+
+
+def play_call(phone: str, keys: list[str], *, missed: bool) -> dict:
+    sid = f"SIMCA{secrets.token_hex(14)}"
+    said: list[str] = []
+    pressed: list[str] = []
+    response = calls.on_call(sid, phone)
+    for _step in range(CALL_STEPS):
+        root = ET.fromstring(response.get_data(as_text=True))
+        if root.find("Reject") is not None:
+            return {"rejected": True, "said": said, "pressed": ""}
+        follow = _heard(root, said, keys, pressed, missed)
+        if follow is None:
+            break
+        response = _request(sid, phone, *follow)
+    return {"rejected": False, "said": said, "pressed": "".join(pressed)}
+
+
+def _heard(root, said: list[str], keys: list[str], pressed: list[str], missed: bool):
+    """Listen to one TwiML answer, as Twilio plays it: (where to go next, key) or None."""
+    for verb in root:
+        if verb.tag == "Gather" and missed:
+            return None  # she hangs up as soon as Faro answers
+        said += [say.text for say in verb.iter("Say") if say.text]
+        if verb.tag == "Gather":
+            if keys:
+                pressed.append(keys.pop(0))
+                return verb.get("action"), pressed[-1]
+        elif verb.tag == "Redirect":
+            return verb.text, ""
+        elif verb.tag == "Hangup":
+            return None
+    return None
+
+
+def _request(sid: str, phone: str, url: str, key: str):
+    parts = urlsplit(url)
+    attempt = int(parse_qs(parts.query).get("attempt", ["1"])[0])
+    if parts.path.endswith("/gather"):
+        return calls.on_key(sid, phone, key, attempt)
+    return calls.on_menu(sid, phone, attempt)
 
 
 @bp.get("/messages")
@@ -130,7 +201,8 @@ def _faro_said(message: OutboundMessage) -> dict:
 
 
 def _direct_reply(message: InboundMessage) -> dict:
-    """Faro's answer to a text, given in the same exchange (TwiML, or here the simulator)."""
+    """Faro's answer to a text, given in the same exchange (TwiML, or here the simulator);
+    on a call to Faro's number, what Faro said on it."""
     return {
         "from": "faro",
         "body": message.reply,
@@ -138,8 +210,23 @@ def _direct_reply(message: InboundMessage) -> dict:
         "channel": message.channel,
         "status": "sent",
         "direct": True,
-        "call": False,
+        "call": message.channel == VOICE,
     }
+
+
+def _theirs(message: InboundMessage) -> dict:
+    """What the phone sent: a text, or a step of a call to Faro's number."""
+    if message.channel != VOICE:
+        return {"from": "me", "body": message.body}
+    if message.intent == CHECKIN:
+        body = "Missed call (rejected: her check-in)"
+    elif message.body:
+        body = f"Pressed {message.body}"
+    elif message.intent == SILENT:
+        body = "Stayed silent"
+    else:
+        body = "Called Faro"
+    return {"from": "me", "body": body, "call": True}
 
 
 def _conversation(
@@ -149,7 +236,7 @@ def _conversation(
     # (time, order, id) sorts a reply just after the text it answers, which shares its time.
     items = []
     for message in inbound:
-        items.append((message.received_at, 0, message.id, {"from": "me", "body": message.body}))
+        items.append((message.received_at, 0, message.id, _theirs(message)))
         if message.reply is not None:
             items.append((message.received_at, 1, message.id, _direct_reply(message)))
     for message in outbound:

@@ -1,4 +1,5 @@
-// Phone simulator: send a text as the chosen roster phone, poll what Faro answered and sent.
+// Phone simulator: send a text (or call Faro's number) as the chosen roster phone, poll what
+// Faro answered and sent.
 // Every time arrives formatted by the server in the person's zone; the browser's clock is
 // never read. Plain script, no build step.
 (function () {
@@ -8,6 +9,8 @@
   const empty = document.getElementById("empty");
   const outbox = document.getElementById("outbox");
   const clock = document.getElementById("clock");
+  const keys = document.getElementById("keys");
+  const callResult = document.getElementById("call-result");
   let shown = "";  // the last response rendered, to leave an unchanged page (and its scroll) alone
 
   function element(tag, text, cls) {
@@ -34,13 +37,19 @@
       if (item.call) li.classList.add("call");
       if (item.status === "failed") li.classList.add("failed");
     }
-    if (item.call) li.appendChild(element("strong", "☎ Call from Faro", "call-title"));
+    if (item.call) li.appendChild(element("strong", callTitle(item), "call-title"));
     li.appendChild(element("span", item.body, "body"));
     let meta = item.time;
     if (item.from === "faro") meta += " · " + how(item);
     if (item.status === "failed") meta += " · not delivered";
     li.appendChild(element("small", meta, "meta"));
     return li;
+  }
+
+  // A call from Faro, what Faro said on her call to it, or her own call.
+  function callTitle(item) {
+    if (item.from === "me") return "☎ Call to Faro";
+    return item.direct ? "☎ Faro said on the call" : "☎ Call from Faro";
   }
 
   function row(m) {
@@ -90,6 +99,31 @@
     });
     await refresh(true);
     setTimeout(() => refresh(true), 400);
+  });
+  // A call to Faro's number: what Faro said on it (nothing when it rejected the call).
+  async function dial(missed) {
+    const response = await fetch("/simulator/call", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ phone: phone.value, keys: missed ? "" : keys.value, missed }),
+    });
+    const call = await response.json();
+    let text;
+    if (call.rejected) text = "Faro rejected the call (busy tone, free): it is her check-in.";
+    else if (missed) text = "Faro answered; you hung up at once (outside her window a call gets the menu).";
+    else text = "Faro said: " + call.said.join(" / ") + (call.pressed ? " (pressed " + call.pressed + ")" : " (no key pressed)");
+    callResult.textContent = text;
+    callResult.hidden = false;
+    keys.value = "";
+    await refresh(true);
+    setTimeout(() => refresh(true), 400);
+  }
+
+  document.getElementById("missed-call").addEventListener("click", () => dial(true));
+  document.getElementById("call").addEventListener("click", () => dial(false));
+  document.getElementById("dial").addEventListener("submit", (event) => {
+    event.preventDefault();
+    dial(false);
   });
   phone.addEventListener("change", () => refresh(true));
   refresh(true);

@@ -1,6 +1,7 @@
 """The phone simulator in a real headless Chromium: Ana types ok, then sos, and sees it all,
 read like a phone: oldest first, Faro's direct replies and later texts told apart, a call
-shown as a call, and every time on the person's clock (never the browser's).
+shown as a call, and every time on the person's clock (never the browser's). She calls
+Faro's number too: a missed call in her window, a call with 9, a silent call.
 
 With FARO_SCREENSHOTS set to a directory, the phone-sized and desktop views are saved there."""
 
@@ -13,8 +14,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from escalation.base.db import transaction
-from escalation.base.models import SMS, VOICE, InboundMessage, OutboundMessage, Person
+from escalation.base.db import transaction, utcnow
+from escalation.base.models import (
+    SILENT_CALL,
+    SMS,
+    VOICE,
+    CheckIn,
+    InboundMessage,
+    Incident,
+    OutboundMessage,
+    Person,
+)
+from escalation.base.schedule import local_date
 from tests.browser import chromium
 from tests.browser import served as serve
 from tests.conftest import at
@@ -216,7 +227,60 @@ def test_the_page_fits_a_phone_and_a_desktop(open_page, faro, people, size):
     screenshot(page, f"{size}-luis-call")
 
 
+def test_a_missed_call_in_her_window_is_her_checkin(page, faro, people):
+    pinged_now(faro, people["ana"])
+    page.select_option("#phone", people["ana"])
+    page.click("#missed-call")
+    page.locator("#call-result", has_text="rejected the call").wait_for()
+    page.locator("#conversation li.me", has_text="Missed call").wait_for()
+    thanks = page.locator("#conversation li.faro.later", has_text="Recibimos tu llamada, Ana")
+    thanks.wait_for()  # the thank-you, by text
+    with faro.sessions() as session:
+        assert session.scalar(select(CheckIn.answered_at)) is not None
+
+
+def test_a_call_with_9_is_an_emergency_and_faro_says_so_on_the_call(page, people):
+    page.select_option("#phone", people["ana"])
+    page.fill("#keys", "9")
+    page.click("#call")
+    page.locator("#call-result", has_text="Estamos avisando a tu equipo").wait_for()
+    assert "oprime 9" in page.locator("#call-result").inner_text()  # the menu came first
+    page.locator("#conversation li.me", has_text="Pressed 9").wait_for()
+    said = page.locator("#conversation li.faro.direct.call", has_text="Estamos avisando")
+    said.wait_for()
+    assert said.locator(".call-title").inner_text() == "☎ Faro said on the call"
+    page.locator("#outbox tr", has_text="Luis Herrera").first.wait_for()
+
+
+def test_a_silent_call_asks_her_team_to_check_on_her(page, faro, people):
+    page.select_option("#phone", people["ana"])
+    page.click("#call")  # no keys: she stays on the line in silence
+    page.locator("#call-result", has_text="No recibimos tu respuesta").wait_for()
+    assert "(no key pressed)" in page.locator("#call-result").inner_text()
+    page.locator("#outbox tr", has_text="Rosa Martinez").first.wait_for()
+    with faro.sessions() as session:
+        assert session.scalar(select(Incident.kind)) == SILENT_CALL
+
+
 # --- seeding what Faro said, at known instants ---------------------------------------------
+
+
+def pinged_now(faro, phone: str) -> None:
+    """Her ping of today left a minute ago and waits for her answer: her check-in window."""
+    now = utcnow()
+    with transaction(faro.sessions) as session:
+        intern = session.scalar(select(Person).where(Person.phone == phone))
+        session.add(
+            CheckIn(
+                intern_id=intern.id,
+                local_date=local_date(intern, now),
+                due_at=now - timedelta(minutes=1),
+                sent_at=now - timedelta(minutes=1),
+                deadline_at=now + timedelta(hours=2),
+                escalate_at=now + timedelta(hours=2),
+            )
+        )
+
 
 _sids = iter(range(10**6))
 
