@@ -32,24 +32,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.conversation import intern_replies, strangers
 from bot.conversation import interpret as i
-from bot.conversation.inbound import Conversation, clean_body
+from bot.conversation.inbound import Conversation, claim, clean_body, keep, sender
 from escalation.answers import open_checkin
 from escalation.base.config import NO_CONFIG, DomainConfig
 from escalation.base.db import transaction
 from escalation.base.messages import LANGUAGES, render
 from escalation.base.models import SILENT_CALL, VOICE, InboundMessage, Person
-from escalation.base.phones import BadPhone, normalize_phone
 from escalation.base.timeline import queue, record, wake_on_commit
 
 log = logging.getLogger(__name__)
 
-SID_LENGTH = 64  # inbound_message.message_sid and from_address
 # A call this soon after a call Faro rejected is one she let ring on: she wants the menu.
 LET_RING = timedelta(minutes=2)
 
@@ -125,47 +122,19 @@ def store_call(
     sessions: sessionmaker[Session], now: datetime, *, sid: str, from_address: str, digits: str
 ) -> int:
     """Commit the call step first; the same sid again returns the first row."""
-    sid, from_address = clean_body(sid, SID_LENGTH), clean_body(from_address, SID_LENGTH)
-    try:
-        phone = normalize_phone(from_address)
-    except BadPhone:
-        phone = None  # an anonymous or withheld caller id
-    row = InboundMessage(message_sid=sid, from_address=from_address, phone=phone,
-                         channel=VOICE, body=clean_body(digits, 8), received_at=now)  # fmt: skip
-    try:
-        with transaction(sessions) as session:
-            session.add(row)
-            session.flush()
-            return row.id
-    except IntegrityError:
-        with sessions() as session:
-            existing = session.scalar(
-                select(InboundMessage.id).where(InboundMessage.message_sid == sid)
-            )
-        if existing is None:
-            raise
-        log.info("repeated call webhook %s ignored", sid)
-        return existing
+    return keep(sessions, now, sid=sid, from_address=from_address, body=clean_body(digits, 8),
+                channel=VOICE).id  # fmt: skip
 
 
 def process_call(
     session: Session, now: datetime, message_id: int, *, config: DomainConfig = NO_CONFIG
 ) -> tuple[bool, CallAnswer | None]:
     """Claim and act on one stored call step: (False, None) if it was acted on before."""
-    claimed = session.execute(
-        update(InboundMessage)
-        .where(InboundMessage.id == message_id, InboundMessage.processed_at.is_(None))
-        .values(processed_at=now)
-    ).rowcount
-    if claimed != 1:
+    message = claim(session, now, message_id)
+    if message is None:
         return False, None
-    message = session.get(InboundMessage, message_id)
     step, _attempt = step_of(message.message_sid)
-    found = (
-        session.scalar(select(Person).where(Person.phone == message.phone))
-        if message.phone
-        else None
-    )
+    found = sender(session, message.phone)
     person = found if found is not None and found.active else None
     if person is not None and person.is_intern:
         intent, reply = _intern(Conversation(session, now, person, message, config), step)
@@ -184,12 +153,7 @@ def language_of(person: Person | None) -> str:
 
 def _stored_answer(session: Session, message: InboundMessage) -> CallAnswer:
     """The answer a step was given, again (the caller's language, as when it was acted on)."""
-    found = (
-        session.scalar(select(Person).where(Person.phone == message.phone))
-        if message.phone
-        else None
-    )
-    return CallAnswer(message.intent, message.reply, language_of(found))
+    return CallAnswer(message.intent, message.reply, language_of(sender(session, message.phone)))
 
 
 # --- an intern's call ----------------------------------------------------------------------

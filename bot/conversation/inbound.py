@@ -88,12 +88,21 @@ class Stored:
 
 
 def keep(
-    sessions: sessionmaker[Session], now: datetime, *, sid: str, from_address: str, body: str | None
+    sessions: sessionmaker[Session],
+    now: datetime,
+    *,
+    sid: str,
+    from_address: str,
+    body: str | None,
+    channel: str | None = None,
 ) -> Stored:
     """Commit the message first, in one statement (a repeated MessageSid inserts nothing); a
     repeat reads the first row's id, and its reply once it was acted on, in the same
-    transaction. Core, not the ORM: nothing here needs an object, and every `ok` passes here."""
+    transaction. Core, not the ORM: nothing here needs an object, and every `ok` passes here.
+    `channel`: what it came by when the address does not say (a call)."""
     row = _row(now, sid=sid, from_address=from_address, body=body)
+    if channel is not None:
+        row["channel"] = channel
     with sessions.kw["bind"].begin() as connection:
         new_id = connection.scalar(
             insert_new(connection, InboundMessage, unique="message_sid")
@@ -140,23 +149,10 @@ def process(
 ) -> tuple[bool, str | None]:
     """Claim and act on one stored message: (False, None) if it was processed before, else
     (True, the reply or None when silence is the answer)."""
-    message = session.scalars(  # the claim and the row in one statement
-        update(InboundMessage)
-        .where(InboundMessage.id == message_id, InboundMessage.processed_at.is_(None))
-        .values(processed_at=now)
-        .returning(InboundMessage)
-    ).one_or_none()
+    message = claim(session, now, message_id)
     if message is None:
         return False, None
-    found = (
-        session.scalar(
-            select(Person)
-            .options(joinedload(Person.university), joinedload(Person.unit))
-            .where(Person.phone == message.phone)
-        )
-        if message.phone
-        else None
-    )
+    found = sender(session, message.phone)
     person = found if found is not None and found.active else None
     admin = message.phone is not None and message.phone in config.admin_phones
     if person is not None or admin:
@@ -168,6 +164,28 @@ def process(
     message.person_id = person.id if person is not None else None
     message.intent, message.reply = intent, reply
     return True, reply
+
+
+def claim(session: Session, now: datetime, message_id: int) -> InboundMessage | None:
+    """Claim a stored message for acting on it (`processed_at IS NULL` → now), and read it, in
+    one statement; None if it was claimed before."""
+    return session.scalars(
+        update(InboundMessage)
+        .where(InboundMessage.id == message_id, InboundMessage.processed_at.is_(None))
+        .values(processed_at=now)
+        .returning(InboundMessage)
+    ).one_or_none()
+
+
+def sender(session: Session, phone: str | None) -> Person | None:
+    """The roster's person with this phone (active or not), with what answering her needs."""
+    if phone is None:
+        return None
+    return session.scalar(
+        select(Person)
+        .options(joinedload(Person.university), joinedload(Person.unit))
+        .where(Person.phone == phone)
+    )
 
 
 class Conversation:
