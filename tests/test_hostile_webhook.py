@@ -196,10 +196,19 @@ READ = {
         "CallDuration": st.one_of(odd_numbers, values),
         "AnsweredBy": st.one_of(st.sampled_from(["human", "machine_start"]), values),
     },
+    "call": {  # a call to Faro's own number (bot/calls.py)
+        "CallSid": sids,
+        "From": mostly(phones, st.sampled_from(["anonymous", "+266696687", ""]), 6),
+        "To": phones,
+        "CallStatus": mostly(st.just("ringing"), st.sampled_from(CALL_STATUSES)),
+        "Digits": mostly(st.sampled_from(["1", "2", "9", "5", "#", "*1", "19"]), values),
+    },
 }  # fmt: skip
 
 
 def route(path: str) -> str:
+    if path.startswith("/twilio/call"):
+        return "call"
     return "voice" if path.startswith("/twilio/voice/") else path.rsplit("/", 1)[1]
 
 
@@ -249,8 +258,14 @@ status_queries = st.one_of(
 voice_paths = st.tuples(ROW_IDS, st.sampled_from(["", "/gather", "/status"])).map(
     lambda pair: f"/twilio/voice/{pair[0]}{pair[1]}"
 )
-every_path = st.sampled_from(["sms", "status", "voice"]).flatmap(
-    lambda name: voice_paths if name == "voice" else st.just(f"/twilio/{name}")
+call_paths = st.sampled_from(["/twilio/call", "/twilio/call/gather", "/twilio/call/menu"])
+# The menu's own query (`attempt=n`, part of the URL Twilio signs), or any other.
+call_queries = mostly(
+    st.one_of(st.integers(0, 4).map(str), odd_numbers).map(lambda v: "attempt=" + quote(v)),
+    queries,
+)
+every_path = st.sampled_from(["sms", "status", "voice", "call"]).flatmap(
+    lambda name: {"voice": voice_paths, "call": call_paths}.get(name, st.just(f"/twilio/{name}"))
 )
 
 
@@ -274,7 +289,8 @@ def calls(draw, paths) -> Call:
         if draw(st.integers(0, 9)) == 0:
             pairs.append((draw(any_text), draw(st.binary(max_size=8))))  # not UTF-8
         body = encoded(pairs)
-    query = draw(status_queries if route(path) == "status" else queries, label="query")
+    query = draw({"status": status_queries, "call": call_queries}.get(route(path), queries),
+                 label="query")  # fmt: skip
     return Call(path, query, body, draw(content_types), draw(headers))
 
 
@@ -360,6 +376,23 @@ def test_a_signed_status_callback_of_any_shape_gets_an_empty_200_or_a_clear_4xx(
 @example(calls=[Call("/twilio/voice/2/status", body=encoded([("CallStatus", "x\x00y")]))])
 @example(calls=[Call("/twilio/voice/2/gather", body=encoded([("Digits", "1\x00")]))])
 def test_a_signed_call_webhook_of_any_shape_gets_twiml_or_a_clear_4xx(world, calls):
+    send_signed(world, calls)
+
+
+def dial(path: str, *pairs: tuple[str, str], query: str = "") -> Call:
+    return Call(path, query, encoded(list(pairs)))
+
+
+@examples(50, resets_state=True)
+@given(calls=st.lists(calls(call_paths), min_size=1, max_size=3))
+@example(calls=[dial("/twilio/call", ("CallSid", "CA\x001"), ("From", ANA))])
+@example(calls=[dial("/twilio/call/gather", ("CallSid", "CA2"), ("From", ANA), ("Digits", "9"),
+                     query=f"attempt={1 << 70}")])  # fmt: skip
+@example(calls=[dial("/twilio/call/menu", ("CallSid", "CA3"), ("From", "anonymous"),
+                     query="attempt=x")])  # fmt: skip
+@example(calls=[dial("/twilio/call/gather", ("CallSid", "CA4"), ("From", ANA), ("Digits", "9"),
+                     ("Digits", "1"))])  # fmt: skip
+def test_a_signed_call_to_faros_number_of_any_shape_gets_twiml_or_a_clear_4xx(world, calls):
     send_signed(world, calls)
 
 
