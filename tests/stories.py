@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.conversation.inbound import receive
 from escalation.base.models import CheckIn, Event, Incident, OutboundMessage, Person
@@ -88,3 +90,21 @@ def checkin_texts(transport, phone: str) -> list[str]:
     """What she was sent about her check-in: everything but the daily mood question, which
     follows every answered check-in (issue 5) and is tested on its own."""
     return [body for body in sms_to(transport, phone) if not body.startswith(MOOD_QUESTION)]
+
+
+@contextmanager
+def statements(faro, prefix: str = "") -> Iterator[list[str]]:
+    """The statements sent to the database meanwhile (those starting with `prefix`, in any
+    case), each on one line."""
+    seen: list[str] = []
+
+    def count(_connection, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith(prefix):
+            seen.append(" ".join(statement.split()))
+
+    engine = faro.sessions.kw["bind"]
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

@@ -3,13 +3,9 @@ today's ping is today's check-in, never the answer to yesterday's mood question.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
 from escalation.base.models import MOOD, Question
 from tests.conftest import at
-from tests.stories import MOOD_QUESTION, checkins, events, rows, sms_to, text, tick
+from tests.stories import MOOD_QUESTION, checkins, events, rows, sms_to, statements, text, tick
 
 
 def mood_questions_left_open(faro, *phones: str) -> None:
@@ -45,22 +41,6 @@ def test_a_question_asked_after_the_ping_stays_open(faro, people):
     mood_questions_left_open(faro, people["ana"])
     tick(faro, "2026-11-24T09:00:00-06:00")
     assert [q.expired_at for q in rows(faro, Question)] == [None]
-
-
-@contextmanager
-def statements(faro, prefix: str):
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        if statement.lstrip().upper().startswith(prefix):
-            seen.append(statement)
-
-    engine = faro.sessions.kw["bind"]
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def test_a_batch_of_pings_closes_its_questions_in_one_update(faro, people):

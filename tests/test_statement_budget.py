@@ -8,13 +8,10 @@ SAVEPOINTs included (COMMIT is the driver's own call and is not seen)."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event
 
 from tests.conftest import at
-from tests.stories import tick
+from tests.stories import statements, tick
 
 # (SQLite, PostgreSQL): the two differ where the engines do (the events' chain is one
 # function call on PostgreSQL, three statements on SQLite; PostgreSQL's BEGIN is implicit).
@@ -25,21 +22,6 @@ BUDGET = {
     "repeat": (3, 2),
     "stranger": (11, 7),
 }
-
-
-@contextmanager
-def statements(faro):
-    seen: list[str] = []
-
-    def count(_connection, _cursor, statement, *_args):
-        seen.append(" ".join(statement.split()))
-
-    engine = faro.sessions.kw["bind"]
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def within_budget(faro, intent: str, seen: list[str]) -> None:
