@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 import time
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot import outbox
 from bot.conversation.inbound import receive
@@ -114,6 +114,28 @@ def test_the_queue_is_priority_then_deadline(faro, people):
     assert [e.body for e in transport.sent] == [
         "alerta sos", "alerta caso", "ping 10:00", "ping 10:30", "ping 11:00"
     ]  # fmt: skip
+
+
+def test_each_emergency_reaches_a_first_human_before_any_is_told_to_everyone(faro, people):
+    """Ana's SOS, then Beto's a moment later, at a slow sender: the first alert of each leaves
+    before the rest of Ana's list."""
+    for n, phone in enumerate([people["ana"], people["beto"]]):
+        receive(faro.sessions, at(DAY.format("09:00")), sid=f"SMsos{n}", from_address=phone,
+                body="SOS")  # fmt: skip
+    with faro.sessions() as session:
+        queued = session.scalars(
+            select(OutboundMessage).where(OutboundMessage.channel == "sms")
+            .order_by(OutboundMessage.id)
+        ).all()  # fmt: skip
+    by_incident = [m.incident_id for m in queued]
+    assert len(set(by_incident)) == 2 and by_incident.count(by_incident[0]) >= 2
+    transport = RecordingTransport()
+    for second in range(6):  # one message a second (calls are not paced, but count here)
+        dispatch(faro, transport, f"2026-11-24T09:00:0{second}-06:00", mps=1.0, limit=1)
+    sent = [m for m in transport.sent if m.channel == "sms"]
+    leads = {m.id: m.incident_id for m in queued if m.priority > PRIORITY_CRITICAL}
+    assert [leads.get(m.id) for m in sent[:2]] == sorted(set(by_incident))
+    assert sent[2].id in {m.id for m in queued if m.incident_id == by_incident[0]}
 
 
 def test_a_mood_question_waits_for_the_pings_still_queued(faro, people):
