@@ -3,7 +3,8 @@ read like a phone: oldest first, Faro's direct replies and later texts told apar
 shown as a call, and every time on the person's clock (never the browser's). She calls
 Faro's number too: a missed call in her window, a call with 9, a silent call.
 
-With FARO_SCREENSHOTS set to a directory, the phone-sized and desktop views are saved there."""
+With FARO_ARTEFACTS set to a directory (CI sets it), the phone-sized and desktop views and the
+calls are saved there."""
 
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ def bubbles(page) -> list[str]:
 
 
 def screenshot(page, name: str) -> None:
-    folder = os.environ.get("FARO_SCREENSHOTS")
+    folder = os.environ.get("FARO_ARTEFACTS")  # CI keeps them (.ci/artefacts)
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(folder) / f"simulator-{name}.png"))
@@ -235,6 +236,7 @@ def test_a_missed_call_in_her_window_is_her_checkin(page, faro, people):
     page.locator("#conversation li.me", has_text="Missed call").wait_for()
     thanks = page.locator("#conversation li.faro.later", has_text="Recibimos tu llamada, Ana")
     thanks.wait_for()  # the thank-you, by text
+    screenshot(page, "missed-call")
     with faro.sessions() as session:
         assert session.scalar(select(CheckIn.answered_at)) is not None
 
@@ -250,6 +252,7 @@ def test_a_call_with_9_is_an_emergency_and_faro_says_so_on_the_call(page, people
     said.wait_for()
     assert said.locator(".call-title").inner_text() == "☎ Faro said on the call"
     page.locator("#outbox tr", has_text="Luis Herrera").first.wait_for()
+    screenshot(page, "call-9")
 
 
 def test_a_silent_call_asks_her_team_to_check_on_her(page, faro, people):
@@ -258,6 +261,7 @@ def test_a_silent_call_asks_her_team_to_check_on_her(page, faro, people):
     page.locator("#call-result", has_text="No recibimos tu respuesta").wait_for()
     assert "(no key pressed)" in page.locator("#call-result").inner_text()
     page.locator("#outbox tr", has_text="Rosa Martinez").first.wait_for()
+    screenshot(page, "silent-call")
     with faro.sessions() as session:
         assert session.scalar(select(Incident.kind)) == SILENT_CALL
 
