@@ -60,6 +60,7 @@ CRITICAL, HIGH, NORMAL = "critical", "high", "normal"
 # duress, the administrators' alarms) leave first, then the other cases' alerts, then the rest
 # (pings, reminders, replies) by `send_by`, and last the mental-health questions, which wait
 # for the day's pings at a slow sender (a ping is her safety; the question can come later).
+# Within each class of alerts a stage's first alert goes one higher (`engine.LEAD`).
 PRIORITY_LOW = -5
 PRIORITY_NORMAL = 0
 PRIORITY_HIGH = 5
