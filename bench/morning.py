@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, text
+from sqlalchemy import func
 from sqlalchemy import select as query
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +51,7 @@ from bench.webhooks import (  # noqa: E402
     PUBLIC,
     SID,
     TOKEN,
+    database,
     percentile,
     seed,
     signed,
@@ -60,23 +61,11 @@ from bench.webhooks import (  # noqa: E402
 )
 from escalation.base.db import make_engine  # noqa: E402
 from escalation.base.models import MISSED_CHECKIN, CheckIn, Incident  # noqa: E402
-from tests.pg import ThrowawayServer, _free_port  # noqa: E402
+from tests.pg import _free_port  # noqa: E402
 from tests.twilio_mock import TwilioMock  # noqa: E402
 
 TIMEOUT = 15.0  # seconds: Twilio gives up on a webhook after 15 s
 PROGRESS_EVERY = 30.0
-
-
-def database(engine_name: str, folder: str) -> tuple[str, ThrowawayServer | None]:
-    if engine_name == "sqlite":
-        return f"sqlite:///{folder}/morning.db", None
-    server = ThrowawayServer()
-    admin = server.start()
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text("CREATE DATABASE faro_bench"))
-    engine.dispose()
-    return admin.rsplit("/", 1)[0] + "/faro_bench", server
 
 
 @contextlib.contextmanager

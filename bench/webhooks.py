@@ -65,6 +65,20 @@ PUBLIC = "http://127.0.0.1"
 ZONE = "America/Monterrey"
 
 
+def database(engine_name: str, folder: str) -> tuple[str, ThrowawayServer | None]:
+    """A fresh database: a SQLite file in `folder`, or one on a throwaway PostgreSQL (stop
+    the server returned when done)."""
+    if engine_name == "sqlite":
+        return f"sqlite:///{folder}/bench.db", None
+    server = ThrowawayServer()
+    admin = server.start()
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("CREATE DATABASE faro_bench"))
+    engine.dispose()
+    return admin.rsplit("/", 1)[0] + "/faro_bench", server
+
+
 def seed(url: str, interns: int) -> list[str]:
     """UANL's interns in one unit, each with an open check-in whose ping has just left."""
     engine = make_engine(url)
@@ -318,17 +332,7 @@ def main() -> None:
         tempfile.TemporaryDirectory() as tmp,
         TwilioMock(account_sid=SID, auth_token=TOKEN) as mock,
     ):
-        server = None
-        if args.engine == "sqlite":
-            url = f"sqlite:///{tmp}/bench.db"
-        else:
-            server = ThrowawayServer()
-            admin = server.start()
-            engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-            with engine.connect() as connection:
-                connection.execute(text("CREATE DATABASE faro_bench"))
-            engine.dispose()
-            url = admin.rsplit("/", 1)[0] + "/faro_bench"
+        url, server = database(args.engine, tmp)
         n, e = args.requests, args.emergencies
         phones = seed(url, n + e + args.sos_burst)
         try:

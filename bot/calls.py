@@ -23,17 +23,16 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, abort, request
-from sqlalchemy import select
 from twilio.twiml.voice_response import VoiceResponse
 
 from bot.conversation import calls
+from bot.conversation.inbound import sender
 from bot.runtime import faro
 from bot.spool import UNAVAILABLE
 from bot.voice import GATHER_SECONDS, SAY_LANGUAGE
 from bot.webhook import check_signature, field
 from escalation.base.db import utcnow
 from escalation.base.messages import render
-from escalation.base.models import Person
 from escalation.base.phones import BadPhone, normalize_phone
 
 log = logging.getLogger(__name__)
@@ -99,8 +98,7 @@ def on_menu(call_sid: str, caller: str, attempt: int) -> Response:
         if attempt > MENU_TIMES:
             return _silent(call_sid, caller)
         with faro().sessions() as session:
-            person = session.scalar(select(Person).where(Person.phone == _phone(caller)))
-            language = calls.language_of(person)
+            language = calls.language_of(sender(session, _phone(caller)))
     except UNAVAILABLE as exc:
         return _unavailable(exc, call_sid, caller)
     return _menu(render("call_menu", language), language, attempt)
