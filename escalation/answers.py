@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from escalation.base.kinds import CLOSED_BY_HER_OK  # her OK closes these (the registry)
 from escalation.base.models import (
@@ -22,7 +23,7 @@ from escalation.base.models import (
     Person,
 )
 from escalation.base.schedule import local_date
-from escalation.base.timeline import record
+from escalation.base.timeline import event_row, record_many
 from escalation.incidents import resolve
 from escalation.trips import end_open_trip
 
@@ -69,43 +70,81 @@ def record_fine(
     *,
     message_id: int | None,
     via: str | None = None,
-) -> CheckIn:
+) -> None:
     """The intern said she is fine: her pending check-in is answered (late if past its
     deadline), or today's if none is pending (an answer before the ping means no ping today).
     The caller decides whether the answer also gives the all-clear (`all_clear`). `via` names
     how she answered when it was not a text (a missed call, a key on a call): the timeline
-    shows it."""
+    shows it.
+
+    Core statements built once, not the ORM: every `OK` of the 09:00 burst passes here."""
     today = local_date(intern, now)
-    checkin = _answered_one(session, intern, today)
+    session.flush()  # what the conversation wrote before stays before her answer
+    connection = session.connection()
+    checkin = _answered_one(connection, intern, today)
+    first = checkin is None or checkin.answered_at is None
     if checkin is None:
-        checkin = CheckIn(intern_id=intern.id, local_date=today)
-        session.add(checkin)
-    first = checkin.answered_at is None
-    if first:
-        checkin.answered_at = now
-        checkin.remind_at = checkin.escalate_at = None
-    record(session, now, "checkin_answered", person=intern, message_id=message_id,
-           local_date=checkin.local_date.isoformat(), late=checkin.late,
-           repeated=not first, **({"via": via} if via else {}))  # fmt: skip
-    return checkin
+        values = {"intern_id": intern.id, "local_date": today, "answered_at": now}
+        connection.execute(insert(_CHECKIN), values)
+    elif first:
+        connection.execute(_ANSWER, {"checkin_id": checkin.id, "answered": now})
+        _forget_loaded(session, checkin.id)
+    answered_at = now if first else checkin.answered_at
+    deadline = checkin.deadline_at if checkin is not None else None
+    row = event_row(
+        now,
+        "checkin_answered",
+        person_id=intern.id,
+        message_id=message_id,
+        local_date=(checkin.local_date if checkin is not None else today).isoformat(),
+        late=bool(deadline and answered_at > deadline),
+        repeated=not first,
+        **({"via": via} if via else {}),
+    )
+    record_many(session, [row])
 
 
-def _answered_one(session: Session, intern: Person, today: date) -> CheckIn | None:
+_CHECKIN = CheckIn.__table__
+# Her check-ins of the last few days, newest first: the pending one, or today's, is among them.
+_RECENT = (
+    select(
+        CheckIn.id, CheckIn.local_date, CheckIn.sent_at, CheckIn.answered_at, CheckIn.deadline_at
+    )
+    .where(CheckIn.intern_id == bindparam("intern_id"), CheckIn.local_date >= bindparam("since"))
+    .order_by(CheckIn.local_date.desc())
+)
+_ANSWER = (
+    update(_CHECKIN)
+    .where(_CHECKIN.c.id == bindparam("checkin_id"))
+    .values(answered_at=bindparam("answered"), remind_at=None, escalate_at=None)
+)
+
+
+def _answered_one(connection, intern: Person, today: date):
     """The check-in her answer is for: the pending one, else today's (None if today has none)."""
-    recent = session.scalars(  # one read for both: the pending one, or today's
-        select(CheckIn)
-        .where(CheckIn.intern_id == intern.id, CheckIn.local_date >= today - PENDING_DAYS)
-        .order_by(CheckIn.local_date.desc())
+    recent = connection.execute(
+        _RECENT, {"intern_id": intern.id, "since": today - PENDING_DAYS}
     ).all()
     pending = [c for c in recent if c.sent_at is not None and c.answered_at is None]
     todays = [c for c in recent if c.local_date == today]
     return (pending or todays or [None])[0]
 
 
+def _forget_loaded(session: Session, checkin_id: int) -> None:
+    """A check-in this session loaded before (her window, looked at for a call) is read again
+    when next used: it was answered by a statement the ORM did not see."""
+    loaded = session.identity_map.get(identity_key(CheckIn, checkin_id))
+    if loaded is not None:
+        session.expire(loaded)
+
+
 def all_clear(session: Session, now: datetime, intern: Person) -> list[str]:
     """Resolve her missed check-in, unreachable and trip-overdue incidents; never an emergency.
     An overdue trip ends with it (she is evidently safe). Returns the codes closed."""
-    intern.unreachable_since = None
+    if intern.unreachable_since is not None:
+        intern.unreachable_since = None
+    if not session.connection().scalar(_ANY_CLOSABLE, {"intern_id": intern.id}):
+        return []  # the common morning: nothing her silence opened
     closed = []
     open_now = _closable(session, intern)
     for kind in CLOSED_BY_HER_OK:
@@ -117,6 +156,17 @@ def all_clear(session: Session, now: datetime, intern: Person) -> list[str]:
         resolve(session, now, incident, intern, "intern_ok")
         closed.append(incident.code)
     return closed
+
+
+_INCIDENT = Incident.__table__
+_ANY_CLOSABLE = select(
+    exists().where(
+        _INCIDENT.c.intern_id == bindparam("intern_id"),
+        _INCIDENT.c.kind.in_(CLOSED_BY_HER_OK),
+        _INCIDENT.c.resolved_at.is_(None),
+        _INCIDENT.c.drill.is_(False),
+    )
+)
 
 
 def _closable(session: Session, intern: Person) -> dict[str, Incident]:

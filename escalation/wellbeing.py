@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from escalation.base.config import DomainConfig
@@ -28,12 +28,13 @@ from escalation.base.models import (
     SELF_HARM,
     SUPPORT,
     CheckIn,
+    Incident,
     Person,
     Question,
     University,
 )
 from escalation.base.schedule import SCHEDULE_NOW, local_day, ping_instant
-from escalation.base.timeline import event_row, queue, record
+from escalation.base.timeline import event_row, message_row, queue, queue_many, record, record_many
 from escalation.incidents import open_incident, open_incident_of
 
 EXPIRE_AFTER = timedelta(hours=24)
@@ -70,18 +71,12 @@ def open_question(session: Session, intern: Person, now: datetime) -> Question |
     )
 
 
-def ask(
-    session: Session, now: datetime, intern: Person, kind: str, *, fresh: bool = False
-) -> tuple[Question, str]:
-    """Record a new question (closing any other open one) and return it with its text;
-    `fresh`: the caller knows she has no open question and none of this kind today.
+def ask(session: Session, now: datetime, intern: Person, kind: str) -> tuple[Question, str]:
+    """Record a new question (closing any other open one) and return it with its text.
 
     The caller sends the text: as the TwiML reply when it answers her message, through the
     outbox otherwise (`ask_by_text`)."""
     today = local_day(now, intern.timezone)
-    if fresh:
-        question = Question(intern_id=intern.id, kind=kind, local_date=today)
-        return _put(session, now, intern, question)
     for earlier in session.scalars(
         select(Question).where(
             Question.intern_id == intern.id,
@@ -111,19 +106,28 @@ def _put(
     return question, render(TEMPLATE[kind], intern.language, name=intern.first_name)
 
 
-def ask_by_text(
-    session: Session,
-    now: datetime,
-    intern: Person,
-    kind: str,
-    *,
-    delay: timedelta = timedelta(0),
-    fresh: bool = False,
-) -> Question:
-    question, text = ask(session, now, intern, kind, fresh=fresh)
-    queue(session, now, kind=f"question_{kind}", body=text, person=intern, delay=delay,
-          priority=PRIORITY_LOW)  # fmt: skip
+def ask_by_text(session: Session, now: datetime, intern: Person, kind: str) -> Question:
+    question, text = ask(session, now, intern, kind)
+    queue(session, now, kind=f"question_{kind}", body=text, person=intern, priority=PRIORITY_LOW)
     return question
+
+
+def _ask_first_by_text(
+    session: Session, now: datetime, intern: Person, kind: str, *, delay: timedelta
+) -> None:
+    """Ask her a question when the caller knows she has none open and none of this kind
+    today: its row, its event and its text, in Core statements built once (the 09:00 burst's
+    mood questions pass here). A question waits for the day's pings (`PRIORITY_LOW`)."""
+    session.flush()  # the events written before stay before this one
+    session.connection().execute(
+        insert(Question.__table__),
+        {"intern_id": intern.id, "kind": kind, "local_date": local_day(now, intern.timezone),
+         "asked_at": now, "expires_at": now + EXPIRE_AFTER},
+    )  # fmt: skip
+    record_many(session, [event_row(now, "question_asked", person_id=intern.id, question=kind)])
+    text = render(TEMPLATE[kind], intern.language, name=intern.first_name)
+    queue_many(session, [message_row(now, kind=f"question_{kind}", body=text, person=intern,
+                                     priority=PRIORITY_LOW, delay=delay)])  # fmt: skip
 
 
 def close_open_questions(
@@ -268,37 +272,51 @@ def _dropped(rows: list[tuple[date, int]]) -> bool:
 # --- what the daily check-in triggers --------------------------------------------------------
 
 
-def after_checkin(session: Session, now: datetime, intern: Person) -> Question | None:
+def after_checkin(session: Session, now: datetime, intern: Person) -> bool:
     """The daily mood question, as its own text right after a check-in is answered: on by
     default, at most once a day, not on PHQ-2 days, not while another question is open or a
-    self-harm incident is open, never to someone who left or opted out."""
+    self-harm incident is open, never to someone who left or opted out. Returns whether it
+    was asked."""
     if not intern.takes_prompts:
-        return None
+        return False
     university = intern.university
     if university is not None and not university.mood_enabled:
-        return None
+        return False
     today = local_day(now, intern.timezone)
     if today.isoweekday() == _phq_weekday(university):
-        return None
-    blocking = session.scalar(  # today's mood question, or any question still open
-        select(Question.id)
-        .where(
-            Question.intern_id == intern.id,
+        return False
+    blocked = session.connection().scalar(
+        _MOOD_BLOCKED, {"intern_id": intern.id, "today": today, "now": now}
+    )
+    if blocked:
+        return False
+    # A short delay so the question arrives after the thank-you it follows.
+    _ask_first_by_text(session, now, intern, MOOD, delay=MOOD_DELAY)
+    return True
+
+
+# Today's mood question asked, any question still open, or a self-harm incident open: one read.
+_MOOD_BLOCKED = select(
+    or_(
+        exists().where(
+            Question.intern_id == bindparam("intern_id"),
             or_(
-                and_(Question.kind == MOOD, Question.local_date == today),
+                and_(Question.kind == MOOD, Question.local_date == bindparam("today")),
                 and_(
                     Question.answered_at.is_(None),
                     Question.expired_at.is_(None),
-                    Question.expires_at > now,
+                    Question.expires_at > bindparam("now"),
                 ),
             ),
-        )
-        .limit(1)
+        ),
+        exists().where(
+            Incident.intern_id == bindparam("intern_id"),
+            Incident.kind == SELF_HARM,
+            Incident.resolved_at.is_(None),
+            Incident.drill.is_(False),
+        ),
     )
-    if blocking is not None or open_incident_of(session, intern, SELF_HARM) is not None:
-        return None
-    # A short delay so the question arrives after the thank-you it follows.
-    return ask_by_text(session, now, intern, MOOD, delay=MOOD_DELAY, fresh=True)
+)
 
 
 def _busy(session: Session, intern: Person, now: datetime) -> bool:

@@ -93,5 +93,5 @@ def test_no_mood_question_for_an_intern_who_opted_out(faro, people, transport):
     update_person(faro, people["ana"], opted_out_at=at("2026-11-24T07:00:00-06:00"))
     with transaction(faro.sessions) as session:
         ana = session.scalar(select(Person).where(Person.phone == people["ana"]))
-        assert after_checkin(session, at("2026-11-24T08:05:00-06:00"), ana) is None
+        assert after_checkin(session, at("2026-11-24T08:05:00-06:00"), ana) is False
     assert rows(faro, Question) == []

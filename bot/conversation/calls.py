@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.conversation import intern_replies, strangers
 from bot.conversation import interpret as i
-from bot.conversation.inbound import Conversation, claim, clean_body, keep, sender
+from bot.conversation.inbound import Conversation, claim, clean_body, keep, sender, settle
 from escalation.answers import open_checkin
 from escalation.base.config import NO_CONFIG, DomainConfig
 from escalation.base.db import transaction
@@ -142,8 +142,7 @@ def process_call(
         intent, reply = RESPONDER, render("call_responder", language_of(person))
     else:
         intent, reply = _stranger(session, now, message, found, config, step)
-    message.person_id = person.id if person is not None else None
-    message.intent, message.reply = intent, reply
+    settle(session, message, person, intent, reply)
     return True, CallAnswer(intent, reply, language_of(person or found))
 
 

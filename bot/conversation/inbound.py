@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot.conversation import interpret as i
@@ -160,32 +160,75 @@ def process(
         reply, intent = talk.answer(), talk.intent
     else:
         reply, intent = strangers.answer(session, now, message, found, config)
-    # Set last, together: written in one UPDATE at commit rather than one per autoflush.
-    message.person_id = person.id if person is not None else None
-    message.intent, message.reply = intent, reply
+    settle(session, message, person, intent, reply)
     return True, reply
 
 
-def claim(session: Session, now: datetime, message_id: int) -> InboundMessage | None:
+@dataclass
+class Claimed:
+    """A stored message claimed for acting on: what its handlers read. What they made of it
+    (`person_id`, `intent`, `reply`) is written back by `settle`."""
+
+    id: int
+    message_sid: str
+    from_address: str
+    phone: str | None
+    channel: str
+    body: str
+
+
+_MESSAGE = InboundMessage.__table__
+_CLAIM = (
+    update(_MESSAGE)
+    .where(_MESSAGE.c.id == bindparam("message_id"), _MESSAGE.c.processed_at.is_(None))
+    .values(processed_at=bindparam("claimed_at"))
+    .returning(*(_MESSAGE.c[name] for name in Claimed.__dataclass_fields__))
+)
+_SETTLE = (
+    update(_MESSAGE)
+    .where(_MESSAGE.c.id == bindparam("message_id"))
+    .values(
+        person_id=bindparam("sender_id"), intent=bindparam("meant"), reply=bindparam("answered")
+    )
+)
+
+
+def claim(session: Session, now: datetime, message_id: int) -> Claimed | None:
     """Claim a stored message for acting on it (`processed_at IS NULL` → now), and read it, in
-    one statement; None if it was claimed before."""
-    return session.scalars(
-        update(InboundMessage)
-        .where(InboundMessage.id == message_id, InboundMessage.processed_at.is_(None))
-        .values(processed_at=now)
-        .returning(InboundMessage)
-    ).one_or_none()
+    one statement; None if it was claimed before. Core, built once: every text passes here."""
+    row = session.connection().execute(_CLAIM, {"message_id": message_id, "claimed_at": now})
+    found = row.first()
+    return Claimed(*found) if found is not None else None
+
+
+def settle(
+    session: Session, message: Claimed, person: Person | None, intent: str | None, reply: str | None
+) -> None:
+    """Write what acting on `message` made of it: its sender, its intent and its reply (the
+    answer a repeated delivery gets), in one UPDATE."""
+    session.connection().execute(
+        _SETTLE,
+        {
+            "message_id": message.id,
+            "sender_id": person.id if person is not None else None,
+            "meant": intent,
+            "answered": reply,
+        },
+    )
+
+
+_SENDER = (
+    select(Person)
+    .options(joinedload(Person.university), joinedload(Person.unit))
+    .where(Person.phone == bindparam("phone"))
+)
 
 
 def sender(session: Session, phone: str | None) -> Person | None:
     """The roster's person with this phone (active or not), with what answering her needs."""
     if phone is None:
         return None
-    return session.scalar(
-        select(Person)
-        .options(joinedload(Person.university), joinedload(Person.unit))
-        .where(Person.phone == phone)
-    )
+    return session.scalar(_SENDER, {"phone": phone})
 
 
 class Conversation:
@@ -203,7 +246,7 @@ class Conversation:
         session: Session,
         now: datetime,
         person: Person | None,
-        message: InboundMessage,
+        message: Claimed,
         config: DomainConfig,
     ):
         self.session, self.now, self.person, self.message = session, now, person, message

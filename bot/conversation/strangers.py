@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +24,9 @@ from escalation.base.messages import render
 from escalation.base.models import PRIORITY_CRITICAL, InboundMessage, Person
 from escalation.base.schedule import hhmm
 from escalation.base.timeline import queue, record
+
+if TYPE_CHECKING:
+    from bot.conversation.inbound import Claimed
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +41,7 @@ UNKNOWN_SOS_AGAIN = "unknown_sos_again"  # within ten minutes of the last one: a
 def answer(
     session: Session,
     now: datetime,
-    message: InboundMessage,
+    message: Claimed,
     person: Person | None,
     config: DomainConfig,
 ) -> tuple[str | None, str]:
@@ -56,7 +60,7 @@ def answer(
 def emergency(
     session: Session,
     now: datetime,
-    message: InboundMessage,
+    message: Claimed,
     person: Person | None,
     config: DomainConfig,
     *,

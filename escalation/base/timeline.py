@@ -84,7 +84,8 @@ _LEAVING = "faro.outbox_leaving_now"  # read and written in this module only
 
 
 def _leaves_now(session: Session, priorities: list[int]) -> None:
-    session.info.setdefault(_LEAVING, []).extend(priorities)
+    if priorities:
+        session.info.setdefault(_LEAVING, []).extend(priorities)
 
 
 def wake_on_commit(session: Session, wake: Callable[[bool], object]) -> None:
@@ -168,9 +169,11 @@ def message_row(
     content_variables: str | None = None,
     checkin_id: int | None = None,
     send_by: datetime | None = None,
+    delay: timedelta = timedelta(0),
 ) -> dict[str, Any]:
     """One outbox row to a roster person on her channel, as `queue` would write it (a ping or
-    reminder says which check-in it serves, and that it is of use until her deadline)."""
+    reminder says which check-in it serves, and that it is of use until her deadline; a
+    delayed row is left to the tick)."""
     return {
         "person_id": person.id,
         "to_phone": person.phone,
@@ -180,7 +183,7 @@ def message_row(
         "incident_id": None,
         "priority": priority,
         "created_at": now,
-        "next_attempt_at": now,
+        "next_attempt_at": now + delay,
         "attempts": 0,
         "content_sid": content_sid,
         "content_variables": content_variables,
@@ -201,5 +204,5 @@ def queue_many(session: Session, rows: list[dict[str, Any]], *, returning: bool 
     else:
         session.execute(insert(table), rows)
         ids = []
-    _leaves_now(session, [row["priority"] for row in rows])
+    _leaves_now(session, [r["priority"] for r in rows if r["next_attempt_at"] <= r["created_at"]])
     return ids
