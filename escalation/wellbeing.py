@@ -58,17 +58,20 @@ TEMPLATE = {
 
 def open_question(session: Session, intern: Person, now: datetime) -> Question | None:
     """The question waiting for this intern's answer, if any."""
-    return session.scalar(
-        select(Question)
-        .where(
-            Question.intern_id == intern.id,
-            Question.answered_at.is_(None),
-            Question.expired_at.is_(None),
-            Question.expires_at > now,
-        )
-        .order_by(Question.asked_at.desc())
-        .limit(1)
+    return session.scalar(_OPEN_QUESTION, {"intern_id": intern.id, "now": now})
+
+
+_OPEN_QUESTION = (  # built once: every text of an intern asks for it
+    select(Question)
+    .where(
+        Question.intern_id == bindparam("intern_id"),
+        Question.answered_at.is_(None),
+        Question.expired_at.is_(None),
+        Question.expires_at > bindparam("now"),
     )
+    .order_by(Question.asked_at.desc())
+    .limit(1)
+)
 
 
 def ask(session: Session, now: datetime, intern: Person, kind: str) -> tuple[Question, str]:

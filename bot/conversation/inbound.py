@@ -104,20 +104,20 @@ def keep(
     if channel is not None:
         row["channel"] = channel
     with sessions.kw["bind"].begin() as connection:
-        new_id = connection.scalar(
-            insert_new(connection, InboundMessage, unique="message_sid")
-            .values(row)
-            .returning(InboundMessage.id)
+        insert = insert_new(
+            connection, InboundMessage, unique="message_sid", returning=InboundMessage.id
         )
+        new_id = connection.scalar(insert, row)
         if new_id is not None:
             return Stored(new_id)
-        first = connection.execute(
-            select(InboundMessage.id, InboundMessage.processed_at, InboundMessage.reply).where(
-                InboundMessage.message_sid == row["message_sid"]
-            )
-        ).one()
+        first = connection.execute(_FIRST, {"sid": row["message_sid"]}).one()
     log.info("duplicate delivery of %s ignored", row["message_sid"])
     return Stored(first.id, first.processed_at is not None, first.reply)
+
+
+_FIRST = select(InboundMessage.id, InboundMessage.processed_at, InboundMessage.reply).where(
+    InboundMessage.message_sid == bindparam("sid")
+)
 
 
 def _row(now: datetime, *, sid: str, from_address: str, body: str | None) -> dict:

@@ -26,6 +26,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, event, insert, inspect, select, text, update
@@ -74,13 +75,15 @@ def chain(rows: Iterable[Any], after: Head) -> list[dict[str, Any]]:
 
 def write_links(connection, links: list[dict[str, Any]]) -> None:
     """Store `chain`'s links on their events, in one executemany."""
-    table = Event.__table__
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("_id"))
-        .values(seq=bindparam("seq"), prev_hash=bindparam("prev_hash"), hash=bindparam("hash"))
-    )
-    connection.execute(statement, links)
+    connection.execute(_WRITE_LINKS, links)
+
+
+_EVENT = Event.__table__
+_WRITE_LINKS = (
+    update(_EVENT)
+    .where(_EVENT.c.id == bindparam("_id"))
+    .values(seq=bindparam("seq"), prev_hash=bindparam("prev_hash"), hash=bindparam("hash"))
+)
 
 
 @dataclass(frozen=True)
@@ -111,13 +114,17 @@ def head(session: Session) -> Head:
 # --- Extending the chain, at commit ------------------------------------------------------------
 
 _ADDED = "faro.events_added"  # Event objects this transaction flushed (read and written here)
-_BULK = "faro.events_bulk"  # ids of events it inserted in bulk
+_BULK = "faro.events_bulk"  # events it inserted in bulk, by id: their rows as written
+_DOUBT = "faro.savepoint_rolled_back"  # a SAVEPOINT rolled back: bulk rows may be gone
 
 
-def written(session: Session, ids: Iterable[int]) -> None:
-    """Note events this transaction wrote with a Core INSERT (`timeline.record_many`); those
-    added through the ORM are noted by the flush."""
-    session.info.setdefault(_BULK, set()).update(ids)
+def written(session: Session, ids: Iterable[int], row: dict[str, Any] | None = None) -> None:
+    """Note events this transaction wrote with a Core INSERT (`timeline.record_many`): their
+    ids, read back at commit, or the one event's `row` as written with its id (nothing to
+    read back). Those added through the ORM are noted by the flush."""
+    noted = session.info.setdefault(_BULK, {})
+    for id_ in ids:
+        noted[id_] = SimpleNamespace(id=id_, **row) if row is not None else None
 
 
 @event.listens_for(Session, "after_flush")
@@ -132,13 +139,25 @@ def _chain(session: Session) -> None:
     if session.in_nested_transaction():
         return
     session.flush()
-    added, bulk = session.info.pop(_ADDED, []), session.info.pop(_BULK, set())
+    added, bulk = session.info.pop(_ADDED, []), session.info.pop(_BULK, {})
     # An event a rolled-back SAVEPOINT took away is no longer persistent: it takes no place.
     rows = [obj for obj in added if inspect(obj).persistent]
     if bulk:
-        rows += _unchained(session, bulk - {obj.id for obj in rows})
+        for obj in rows:
+            bulk.pop(obj.id, None)
+        if session.info.pop(_DOUBT, False):  # which are still there: the database knows
+            rows += _unchained(session, set(bulk))
+        else:
+            rows += [row for row in bulk.values() if row is not None]
+            rows += _unchained(session, {id_ for id_, row in bulk.items() if row is None})
     if rows:
         extend(session, sorted(rows, key=lambda row: row.id))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _doubt(session: Session, previous) -> None:
+    if previous.nested and session.info.get(_BULK):
+        session.info[_DOUBT] = True
 
 
 @event.listens_for(Session, "after_rollback")
@@ -146,6 +165,7 @@ def _forget(session: Session) -> None:
     if not session.in_transaction():
         session.info.pop(_ADDED, None)
         session.info.pop(_BULK, None)
+        session.info.pop(_DOUBT, None)
 
 
 def extend(session: Session, rows: list[Any]) -> None:
@@ -158,20 +178,28 @@ def extend(session: Session, rows: list[Any]) -> None:
         ids, contents = [row.id for row in rows], [content(row) for row in rows]
         connection.execute(CHAIN_ON_POSTGRESQL, {"ids": ids, "contents": contents})
         return
-    table = AuditHead.__table__.c
-    locked = select(table.seq, table.hash).where(table.id == HEAD_ID).with_for_update()
-    top = connection.execute(locked).first()
+    top = connection.execute(_LOCKED_HEAD).first()
     if top is None:  # a database made without the migrations: its chain starts here
         connection.execute(insert(AuditHead.__table__).values(id=HEAD_ID, seq=0, hash=GENESIS))
         top = Head(0, GENESIS)
     links = chain(rows, Head(top.seq, top.hash))
-    moved = (
-        update(AuditHead.__table__)
-        .where(table.id == HEAD_ID)
-        .values(seq=links[-1]["seq"], hash=links[-1]["hash"])
-    )
     write_links(connection, links)
-    connection.execute(moved)
+    connection.execute(_MOVE_HEAD, {"to_seq": links[-1]["seq"], "to_hash": links[-1]["hash"]})
+
+
+# Built once: every commit that wrote an event passes here.
+_HEAD = AuditHead.__table__
+_LOCKED_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == HEAD_ID).with_for_update()
+_MOVE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == HEAD_ID)
+    .values(seq=bindparam("to_seq"), hash=bindparam("to_hash"))
+)
+_UNCHAINED = (
+    select(_EVENT)
+    .where(_EVENT.c.id.between(bindparam("first"), bindparam("last")), _EVENT.c.seq.is_(None))
+    .order_by(_EVENT.c.id)
+)
 
 
 CHAIN_ON_POSTGRESQL = text("SELECT faro_chain(CAST(:ids AS bigint[]), CAST(:contents AS text[]))")
@@ -210,18 +238,17 @@ $$
 def _unchained(session: Session, ids: set[int]) -> list[Any]:
     """Events this transaction wrote in bulk, as the database holds them, oldest first (rows
     a rolled-back SAVEPOINT took away are not there to be read)."""
-    columns = Event.__table__.c
+    if not ids:
+        return []
     rows = []
     ordered = sorted(ids)
     for start in range(0, len(ordered), _CHUNK):
         chunk = ordered[start : start + _CHUNK]
-        query = (
-            select(columns)
-            .where(columns.id.between(chunk[0], chunk[-1]), columns.seq.is_(None))
-            .order_by(columns.id)
-        )
+        span = {"first": chunk[0], "last": chunk[-1]}
         wanted = set(chunk)
-        rows.extend(row for row in session.connection().execute(query) if row.id in wanted)
+        rows.extend(
+            row for row in session.connection().execute(_UNCHAINED, span) if row.id in wanted
+        )
     return rows
 
 

@@ -152,10 +152,13 @@ def event_row(
 def record_many(session: Session, rows: list[dict[str, Any]]) -> None:
     """Append `event_row`s in one multi-row INSERT (a flush per event is the cost at scale);
     their ids go to the hash chain, which numbers them when the transaction commits."""
-    if rows:
-        table = Event.__table__
-        statement = insert(table).returning(table.c.id)  # a set: the chain orders them by id
-        audit.written(session, session.execute(statement, rows).scalars())
+    if rows:  # the chain numbers them at commit, in the order of their ids
+        ids = session.connection().execute(_INSERT_EVENTS, rows).scalars().all()
+        # A batch's ids come back as a set (RETURNING has no order): read back at commit.
+        audit.written(session, ids, rows[0] if len(rows) == 1 else None)
+
+
+_INSERT_EVENTS = insert(Event.__table__).returning(Event.__table__.c.id)
 
 
 def message_row(
@@ -197,12 +200,16 @@ def queue_many(session: Session, rows: list[dict[str, Any]], *, returning: bool 
     in the order of `rows`. A `wake_on_commit` hook hears of them like of `queue`'s."""
     if not rows:
         return []
-    table = OutboundMessage.__table__
     if returning:
-        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        ids = list(session.execute(statement, rows).scalars())
+        ids = list(session.connection().execute(_INSERT_MESSAGES_IDS, rows).scalars())
     else:
-        session.execute(insert(table), rows)
+        session.connection().execute(_INSERT_MESSAGES, rows)
         ids = []
     _leaves_now(session, [r["priority"] for r in rows if r["next_attempt_at"] <= r["created_at"]])
     return ids
+
+
+_INSERT_MESSAGES = insert(OutboundMessage.__table__)
+_INSERT_MESSAGES_IDS = _INSERT_MESSAGES.returning(
+    OutboundMessage.__table__.c.id, sort_by_parameter_order=True
+)
