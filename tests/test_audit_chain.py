@@ -92,6 +92,27 @@ def test_events_written_in_bulk_and_in_a_rolled_back_savepoint(faro):
     assert verify(faro).ok
 
 
+def test_single_events_chained_as_written_and_one_a_savepoint_took_back(faro):
+    """A lone event written in Core is chained from the values written (no read-back); one
+    that a rolled-back SAVEPOINT took away takes no place."""
+    with transaction(faro.sessions) as session:
+        record_many(session, [event_row(T0, "kept", n=1)])
+        try:
+            with session.begin_nested():
+                record_many(session, [event_row(T0, "taken_back")])
+                raise RuntimeError("the savepoint rolls back")
+        except RuntimeError:
+            pass
+        record_many(session, [event_row(T0, "kept", n=2)])
+
+    events = chained(faro)
+    assert [(e.kind, e.data, e.seq) for e in events] == [
+        ("kept", {"n": 1}, 1),
+        ("kept", {"n": 2}, 2),
+    ]
+    assert verify(faro).ok
+
+
 def test_a_rolled_back_transaction_takes_no_place_in_the_chain(faro):
     with pytest.raises(RuntimeError), transaction(faro.sessions) as session:
         record(session, T0, "never_happened")
