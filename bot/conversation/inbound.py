@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot.conversation import interpret as i
 from bot.conversation import responder_replies, strangers
 from escalation.base.config import NO_CONFIG, DomainConfig
-from escalation.base.db import insert_new, transaction
+from escalation.base.db import insert_new
 from escalation.base.messages import render
 from escalation.base.models import UNCLEAR, InboundMessage, Incident, Person, Question
 from escalation.base.phones import BadPhone, split_address
@@ -61,19 +61,23 @@ def receive(
     wake: Callable[[bool], object] | None = None,
 ) -> Received:
     """Store, then act on, one inbound text; `wake` (the edge's dispatcher nudge) is called
-    after the commit when messages were queued to leave at once."""
-    stored = keep(sessions, now, sid=sid, from_address=from_address, body=body)
-    if stored.processed:  # a retried delivery of a text acted on before: the same answer
-        return Received(stored.reply)
-    try:
-        with transaction(sessions) as session:
-            if wake is not None:
-                wake_on_commit(session, wake)
-            claimed, reply = process(session, now, stored.id, config=config)
-    except Exception:
-        # The message is stored; the tick processes it again and answers through the outbox.
-        log.exception("processing inbound message %s failed; the tick will retry it", stored.id)
-        return Received(None, pending=True)
+    after the commit when messages were queued to leave at once. Both transactions run on
+    one connection, taken from the pool once."""
+    with sessions.kw["bind"].connect() as connection:
+        stored = keep(sessions, now, sid=sid, from_address=from_address, body=body,
+                      connection=connection)  # fmt: skip
+        if stored.processed:  # a retried delivery of a text acted on before: the same answer
+            return Received(stored.reply)
+        try:
+            with sessions(bind=connection) as session, session.begin():
+                if wake is not None:
+                    wake_on_commit(session, wake)
+                claimed, reply = process(session, now, stored.id, config=config)
+        except Exception:
+            # Stored: the tick processes it again and answers through the outbox.
+            log.exception("processing inbound message %s failed; the tick will retry it",
+                          stored.id)  # fmt: skip
+            return Received(None, pending=True)
     if not claimed:  # processed meanwhile by another delivery of it: that answer
         with sessions() as session:
             return Received(session.get(InboundMessage, stored.id).reply)
@@ -95,15 +99,24 @@ def keep(
     from_address: str,
     body: str | None,
     channel: str | None = None,
+    connection: Connection | None = None,
 ) -> Stored:
     """Commit the message first, in one statement (a repeated MessageSid inserts nothing); a
     repeat reads the first row's id, and its reply once it was acted on, in the same
     transaction. Core, not the ORM: nothing here needs an object, and every `ok` passes here.
-    `channel`: what it came by when the address does not say (a call)."""
+    `channel`: what it came by when the address does not say (a call); `connection`: the
+    caller's, outside a transaction (else one from the pool)."""
     row = _row(now, sid=sid, from_address=from_address, body=body)
     if channel is not None:
         row["channel"] = channel
-    with sessions.kw["bind"].begin() as connection:
+    if connection is None:
+        with sessions.kw["bind"].connect() as connection:
+            return _keep(connection, row)
+    return _keep(connection, row)
+
+
+def _keep(connection: Connection, row: dict) -> Stored:
+    with connection.begin():
         insert = insert_new(
             connection, InboundMessage, unique="message_sid", returning=InboundMessage.id
         )
