@@ -1,8 +1,8 @@
 """The floor: the least a signed messaging webhook can do, served beside Faro by bench/webhooks.py.
 
 It checks Twilio's signature, inserts the message with a unique MessageSid (a repeat is
-ignored), commits, and answers TwiML: the price of "the text is durable before we answer",
-with the same engine settings, gunicorn and load generator as Faro:
+refused by the key and ignored), commits, and answers TwiML: the price of "the text is
+durable before we answer", with the same engine settings, gunicorn and load generator as Faro:
 `gunicorn 'bench.floor:create_app()'` with DATABASE_URL, TWILIO_AUTH_TOKEN and PUBLIC_BASE_URL
 set, as for Faro.
 """
@@ -12,9 +12,8 @@ from __future__ import annotations
 import os
 
 from flask import Flask, Response, abort, request
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert
+from sqlalchemy.exc import IntegrityError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -35,7 +34,7 @@ floor_message = Table(
 def create_app() -> Flask:
     engine = make_engine(os.environ["DATABASE_URL"])
     metadata.create_all(engine)
-    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    store = insert(floor_message)  # built once: its compiled form is cached
     validator = RequestValidator(os.environ["TWILIO_AUTH_TOKEN"])
     base = os.environ["PUBLIC_BASE_URL"]
     app = Flask(__name__)
@@ -46,8 +45,11 @@ def create_app() -> Flask:
         if not validator.validate(base + request.path, request.form, signature):
             abort(403)
         row = {k: request.form.get(f, "") for k, f in FIELDS.items()}
-        with engine.begin() as connection:
-            connection.execute(insert(floor_message).values(row).on_conflict_do_nothing())
+        try:
+            with engine.begin() as connection:
+                connection.execute(store, row)
+        except IntegrityError:  # a repeated MessageSid: stored already
+            pass
         response = MessagingResponse()
         response.message("Gracias, anotamos que estas bien.")
         return Response(str(response), mimetype="text/xml")

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot.conversation import interpret as i
 from bot.conversation import responder_replies, strangers
 from escalation.base.config import NO_CONFIG, DomainConfig
-from escalation.base.db import insert_new
 from escalation.base.messages import render
 from escalation.base.models import UNCLEAR, InboundMessage, Incident, Person, Question
 from escalation.base.phones import BadPhone, split_address
@@ -101,9 +101,9 @@ def keep(
     channel: str | None = None,
     connection: Connection | None = None,
 ) -> Stored:
-    """Commit the message first, in one statement (a repeated MessageSid inserts nothing); a
-    repeat reads the first row's id, and its reply once it was acted on, in the same
-    transaction. Core, not the ORM: nothing here needs an object, and every `ok` passes here.
+    """Commit the message first, in one statement; a repeated MessageSid is refused by its
+    unique key, and then the first row's id is read, and its reply once it was acted on.
+    Core, not the ORM: nothing here needs an object, and every `ok` passes here.
     `channel`: what it came by when the address does not say (a call); `connection`: the
     caller's, outside a transaction (else one from the pool)."""
     row = _row(now, sid=sid, from_address=from_address, body=body)
@@ -116,18 +116,21 @@ def keep(
 
 
 def _keep(connection: Connection, row: dict) -> Stored:
-    with connection.begin():
-        insert = insert_new(
-            connection, InboundMessage, unique="message_sid", returning=InboundMessage.id
-        )
-        new_id = connection.scalar(insert, row)
-        if new_id is not None:
-            return Stored(new_id)
-        first = connection.execute(_FIRST, {"sid": row["message_sid"]}).one()
+    try:
+        with connection.begin():
+            return Stored(connection.scalar(_INSERT, row))
+    except IntegrityError:  # its MessageSid is stored already, or something is wrong
+        with connection.begin():
+            first = connection.execute(_FIRST, {"sid": row["message_sid"]}).one_or_none()
+        if first is None:
+            raise
     log.info("duplicate delivery of %s ignored", row["message_sid"])
     return Stored(first.id, first.processed_at is not None, first.reply)
 
 
+# A plain INSERT, built once, and a repeat known by its unique MessageSid: SQLAlchemy 2.0 cannot
+# cache the compiled form of an `INSERT … ON CONFLICT`, and compiling it is most of its cost.
+_INSERT = insert(InboundMessage.__table__).returning(InboundMessage.__table__.c.id)
 _FIRST = select(InboundMessage.id, InboundMessage.processed_at, InboundMessage.reply).where(
     InboundMessage.message_sid == bindparam("sid")
 )

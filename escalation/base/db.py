@@ -13,9 +13,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import cache
 
-from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, select
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -166,24 +165,6 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
-
-
-def insert_new(connection: Connection, model, *, unique: str, returning=None):
-    """`INSERT … ON CONFLICT (unique) DO NOTHING`, which both engines speak: a row whose key is
-    taken inserts nothing, without an error that would end the transaction. Built once per
-    engine kind and table (a statement is immutable); the caller passes the row's values when
-    executing it, or adds them with `.values()`; `returning`: a column the row answers with."""
-    return _insert_new(connection.dialect.name, model, unique, returning)
-
-
-@cache
-def _insert_new(dialect: str, model, unique: str, returning):
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(model).on_conflict_do_nothing(index_elements=[unique])
-    return statement.returning(returning) if returning is not None else statement
 
 
 def skip_locked(query, session: Session, **options):
