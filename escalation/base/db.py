@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -73,23 +74,34 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+_WRITERS: dict[str, threading.Lock] = {}  # one in-process queue per database file
+_WRITERS_GUARD = threading.Lock()
+
+
 def _queued_writer(lock_path: str) -> type[sqlite3.Connection]:
-    """A sqlite3 connection that queues for the write lock on a file lock before BEGIN.
+    """A sqlite3 connection that queues for the write lock before BEGIN: on a lock of this
+    process (its threads), then on a file lock (other processes).
 
     SQLite's own busy handler polls with sleeps of up to 100 ms, so under concurrent writers
-    a waiting transaction can lose a tenth of a second for nothing. Waiting on a POSIX file
-    lock wakes the next writer the moment the previous one commits.
+    a waiting transaction can lose a tenth of a second for nothing. A thread waiting on the
+    process's lock wakes the moment the previous writer commits; only the one thread at the
+    head of the queue polls the file lock, at most a millisecond apart.
     """
+    with _WRITERS_GUARD:
+        local = _WRITERS.setdefault(lock_path, threading.Lock())
 
     class QueuedWriterConnection(sqlite3.Connection):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self._lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-            self._locked = False
+            self._queued = self._locked = False
 
         def acquire_write_lock(self, timeout: float = 30.0) -> None:
             deadline = time.monotonic() + timeout
-            delay = 0.0002
+            if not local.acquire(timeout=timeout):
+                return  # fall back on SQLite's busy_timeout, which will report it
+            self._queued = True
+            delay = 0.0001
             while True:
                 try:
                     fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -97,14 +109,17 @@ def _queued_writer(lock_path: str) -> type[sqlite3.Connection]:
                     return
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
-                        return  # fall back on SQLite's busy_timeout, which will report it
+                        return  # as above; the next thread of this process waits behind it
                     time.sleep(delay)
-                    delay = min(delay * 1.5, 0.005)
+                    delay = min(delay * 1.5, 0.001)
 
         def _release(self) -> None:
             if self._locked:
                 self._locked = False
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            if self._queued:
+                self._queued = False
+                local.release()
 
         def commit(self):
             try:
