@@ -58,11 +58,19 @@ TEMPLATE = {
 
 def open_question(session: Session, intern: Person, now: datetime) -> Question | None:
     """The question waiting for this intern's answer, if any."""
-    return session.scalar(_OPEN_QUESTION, {"intern_id": intern.id, "now": now})
+    found = open_question_kind(session, intern, now)
+    return session.get(Question, found[0]) if found is not None else None
 
 
-_OPEN_QUESTION = (  # built once: every text of an intern asks for it
-    select(Question)
+def open_question_kind(session: Session, intern: Person, now: datetime) -> tuple[int, str] | None:
+    """(id, kind) of the question waiting for her answer: what reading her text needs, in one
+    Core statement built once (every text of an intern asks for it)."""
+    found = session.connection().execute(_OPEN_QUESTION, {"intern_id": intern.id, "now": now})
+    return found.first()
+
+
+_OPEN_QUESTION = (
+    select(Question.id, Question.kind)
     .where(
         Question.intern_id == bindparam("intern_id"),
         Question.answered_at.is_(None),

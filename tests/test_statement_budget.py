@@ -9,6 +9,8 @@ SAVEPOINTs included (COMMIT is the driver's own call and is not seen)."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine.interfaces import CacheStats
 
 from tests.conftest import at
 from tests.stories import statements, tick
@@ -16,10 +18,10 @@ from tests.stories import statements, tick
 # (SQLite, PostgreSQL): the two differ where the engines do (the events' chain is one
 # function call on PostgreSQL, three statements on SQLite; PostgreSQL's BEGIN is implicit).
 BUDGET = {
-    "ok": (19, 15),
+    "ok": (18, 14),
     "sos": (31, 22),
-    "mood_answer": (13, 9),
-    "repeat": (3, 2),
+    "mood_answer": (14, 10),
+    "repeat": (4, 2),
     "stranger": (11, 7),
 }
 
@@ -77,3 +79,24 @@ def test_a_stranger(faro, pinged, text_faro):
         reply = text_faro("+524889999999", "hola", sid="SMbudgetstranger")
     assert reply.status_code == 200
     within_budget(faro, "stranger", seen)
+
+
+def test_an_ok_compiles_no_statement_anew(faro, pinged, text_faro):
+    """Compiling a statement costs more than running it. After a first `ok`, the next one's
+    statements all come from SQLAlchemy's cache of compiled statements; one that cannot be
+    cached (in SQLAlchemy 2.0, any `INSERT … ON CONFLICT`) is compiled again for every text."""
+    text_faro(pinged["beto"], "ok", sid="SMbudgetwarm")
+    compiled_anew: list[str] = []
+
+    def hit_or_miss(_connection, _cursor, statement, _parameters, context, _many):
+        if context.compiled is not None and context.cache_hit is not CacheStats.CACHE_HIT:
+            compiled_anew.append(f"{context.cache_hit.name}: {' '.join(statement.split())[:140]}")
+
+    engine = faro.sessions.kw["bind"]
+    event.listen(engine, "before_cursor_execute", hit_or_miss)
+    try:
+        reply = text_faro(pinged["ana"], "ok", sid="SMbudgetcached")
+    finally:
+        event.remove(engine, "before_cursor_execute", hit_or_miss)
+    assert b"anotamos que estas bien" in reply.data
+    assert compiled_anew == []

@@ -28,7 +28,7 @@ from escalation.base.phones import BadPhone, split_address
 from escalation.base.schedule import local_date
 from escalation.base.timeline import queue, record, wake_on_commit
 from escalation.incidents import alerted, open_incident, open_incidents, open_incidents_alerted_to
-from escalation.wellbeing import SCALE, open_question
+from escalation.wellbeing import SCALE, open_question_kind
 
 log = logging.getLogger(__name__)
 
@@ -284,7 +284,7 @@ class Conversation:
             responder=not self.is_intern
             or (i.may_answer_a_case(self.message.body) and bool(self.cases)),
             duress_word=self.person.duress_word if self.person else None,
-            question=SCALE[self.question.kind] if self.question else None,
+            question=SCALE[self.question_kind[1]] if self.question_kind else None,
             today=local_date(self.person, self.now) if self.person else None,
         )
         intent = i.interpret(self.message.body, context)
@@ -295,9 +295,15 @@ class Conversation:
         return handler(self, intent) if handler else self.on_unknown(intent)
 
     @cached_property
+    def question_kind(self) -> tuple[int, str] | None:
+        """(id, kind) of the mental-health question waiting for her answer: a digit answers it."""
+        return open_question_kind(self.session, self.person, self.now) if self.is_intern else None
+
+    @cached_property
     def question(self) -> Question | None:
-        """The mental-health question waiting for her answer: a digit answers it."""
-        return open_question(self.session, self.person, self.now) if self.is_intern else None
+        """That question, to record her answer."""
+        found = self.question_kind
+        return self.session.get(Question, found[0]) if found is not None else None
 
     @cached_property
     def cases(self) -> list[Incident]:

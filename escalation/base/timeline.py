@@ -88,21 +88,32 @@ def _leaves_now(session: Session, priorities: list[int]) -> None:
         session.info.setdefault(_LEAVING, []).extend(priorities)
 
 
+_WAKE = "faro.wake_on_commit"  # read and written in this module only
+
+
 def wake_on_commit(session: Session, wake: Callable[[bool], object]) -> None:
     """Once this session's transaction commits, call `wake(urgent)` if it queued messages that
     leave at once (`urgent`: a critical alert among them). The edge registers its dispatcher's
     nudge here, so a critical alert leaves within milliseconds, not at the next tick; a commit
     that queued nothing (or only delayed messages) wakes nobody."""
+    session.info[_WAKE] = wake
 
-    def committed(committed_session: Session) -> None:
-        if committed_session.in_nested_transaction():
-            return  # a SAVEPOINT released inside the transaction: not the commit yet
-        leaving = committed_session.info.pop(_LEAVING, [])
-        if leaving:
-            wake(any(p > PRIORITY_NORMAL for p in leaving))
 
-    # Per session: transaction() sessions live for one transaction, so it runs at most once.
-    event.listen(session, "after_commit", committed)
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    # One listener for every session (a listener per session costs more than its work).
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT released inside the transaction: not the commit yet
+    leaving = session.info.pop(_LEAVING, None)
+    wake = session.info.get(_WAKE)
+    if leaving and wake is not None:
+        wake(any(p > PRIORITY_NORMAL for p in leaving))
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    if not session.in_transaction():
+        session.info.pop(_LEAVING, None)  # nothing of it leaves
 
 
 # A failed message whose follow-up (another channel, an incident, a flag) has been decided.
