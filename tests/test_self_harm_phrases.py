@@ -17,7 +17,7 @@ import pytest
 from bot.conversation import interpret as i
 from bot.conversation import vocabulary as v
 from bot.conversation.interpret import Context, Intent, interpret
-from bot.conversation.phrases import matches
+from bot.conversation.phrases import Patterns, matches
 from bot.conversation.self_harm import FIGURE_PATTERNS, PHRASE_PATTERNS, WORD_PATTERNS
 from bot.conversation.words import Words, sound
 from tests.test_interpret import ALL_ROWS
@@ -235,7 +235,7 @@ def test_the_tables_are_as_large_as_the_issue_asks():
 
 def _patterns_matching(text: str, patterns, gap: int) -> set[int]:
     words = Words.of(text)
-    return {n for n, slots in enumerate(patterns) if any(matches(words, (slots,), gap))}
+    return {n for n, slots in enumerate(patterns) if any(matches(words, Patterns((slots,)), gap))}
 
 
 def _unused(specs, patterns, rows, gap: int) -> list[str]:

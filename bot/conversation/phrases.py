@@ -45,19 +45,44 @@ class Slot:
 Pattern = tuple[Slot, ...]
 
 
-def compile_patterns(specs: Iterable[str]) -> tuple[Pattern, ...]:
+class Patterns(tuple[Pattern, ...]):
+    """Compiled patterns, indexed by the words they need: a pattern with a slot that must be
+    one of a few exact words (its anchor) is only looked at when the text has one of them."""
+
+    def __new__(cls, patterns: Iterable[Pattern]) -> Patterns:
+        self = super().__new__(cls, patterns)
+        self.anchored: dict[str, list[int]] = {}
+        self.unanchored: list[int] = []
+        for n, slots in enumerate(self):
+            exact = [s for s in slots if not (s.optional or s.prefixes or s.suffixes)]
+            if not exact:
+                self.unanchored.append(n)
+                continue
+            for key in min(exact, key=lambda s: len(s.exact)).exact:
+                self.anchored.setdefault(key, []).append(n)
+        return self
+
+    def possible(self, keys: frozenset[str]) -> list[Pattern]:
+        """The patterns a text with these words may match, in their order."""
+        found = set(self.unanchored)
+        for key in keys:
+            found.update(self.anchored.get(key, ()))
+        return [self[n] for n in sorted(found)]
+
+
+def compile_patterns(specs: Iterable[str]) -> Patterns:
     """The patterns of vocabulary.py, compiled once at import: each spec split into slots."""
-    return tuple(tuple(Slot.of(slot) for slot in spec.split()) for spec in specs)
+    return Patterns(tuple(Slot.of(slot) for slot in spec.split()) for spec in specs)
 
 
-def matches(words: Words, patterns: tuple[Pattern, ...], gap: int) -> Iterator[range]:
+def matches(words: Words, patterns: Patterns, gap: int) -> Iterator[range]:
     """Each match of each pattern, as the range of word indexes it spans, with up to `gap`
     other words between two slots. A pattern is only walked when every slot it needs has a
-    word in the text: most texts rule out most patterns with a few set lookups, which keeps a
-    1,600-character text cheap."""
+    word in the text: the index and a few set lookups rule out most patterns for most texts,
+    which keeps a 1,600-character text cheap."""
     keys = words.keys
     present = frozenset(keys)
-    for slots in patterns:
+    for slots in patterns.possible(present):
         if not all(slot.optional or slot.matches_any(present) for slot in slots):
             continue
         for start, key in enumerate(keys):
@@ -87,9 +112,9 @@ def _ends(
 
 def unexplained(
     words: Words,
-    patterns: tuple[Pattern, ...],
+    patterns: Patterns,
     gap: int,
-    idioms: tuple[Pattern, ...],
+    idioms: Patterns,
     explains: Callable[[range, range], bool],
 ) -> Iterator[range]:
     """Each match of `patterns` that no match of `idioms` (figures of speech, look-alikes;
