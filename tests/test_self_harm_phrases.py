@@ -13,9 +13,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.conversation import interpret as i
 from bot.conversation import vocabulary as v
+from bot.conversation.emergency import LOOK_ALIKE_PATTERNS, THREAT_PATTERNS
 from bot.conversation.interpret import Context, Intent, interpret
 from bot.conversation.phrases import Patterns, matches
 from bot.conversation.self_harm import FIGURE_PATTERNS, PHRASE_PATTERNS, WORD_PATTERNS
@@ -293,3 +296,47 @@ def test_the_count_table_in_vocabulary_md_is_up_to_date():
     section = VOCABULARY_MD.read_text().split("\n## Counts\n")[1].split("\n## ")[0]
     written = dict(re.findall(r"^\| (.+?) \| (\d+) \|", section, re.M))
     assert {name: int(n) for name, n in written.items()} == counts()
+
+
+# --- The index never rules out a pattern that matches --------------------------------------
+
+
+def _spellings(patterns) -> list[str]:
+    """Words that fill the patterns' slots: exact spellings, and words with their prefixes
+    and suffixes (as they sound: the matcher compares sounds)."""
+    found = set()
+    for slots in patterns:
+        for slot in slots:
+            found |= slot.exact
+            found |= {prefix + "ndo" for prefix in slot.prefixes}
+            found |= {"me" + suffix for suffix in slot.suffixes}
+    return sorted(found)
+
+
+PATTERN_SETS = {
+    "self-harm phrases": PHRASE_PATTERNS,
+    "self-harm words": WORD_PATTERNS,
+    "figures of speech": FIGURE_PATTERNS,
+    "threats": THREAT_PATTERNS,
+    "look-alikes of threats": LOOK_ALIKE_PATTERNS,
+}
+FILLERS = ["ok", "bien", "no", "me", "que", "ya", "un", "hombre", ",", "."]
+
+
+@pytest.mark.parametrize("name", PATTERN_SETS)
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_the_index_keeps_every_pattern_a_text_may_match(name, data):
+    """A pattern may match when each slot it needs has a word of the text: the index looks
+    at every such pattern (it only spares the matcher the others)."""
+    patterns = PATTERN_SETS[name]
+    pool = _spellings(patterns) + FILLERS
+    text = " ".join(data.draw(st.lists(st.sampled_from(pool), min_size=1, max_size=9)))
+    present = frozenset(Words.of(text).keys)
+    may_match = [
+        slots
+        for slots in patterns
+        if all(slot.optional or slot.matches_any(present) for slot in slots)
+    ]
+    kept = patterns.possible(present)
+    assert [slots for slots in may_match if slots not in kept] == []
