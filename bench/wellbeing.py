@@ -42,7 +42,7 @@ from escalation.base.models import (  # noqa: E402
     Question,
     University,
 )
-from escalation.wellbeing import open_question  # noqa: E402
+from escalation.wellbeing import open_question_kind  # noqa: E402
 
 START = datetime(2026, 11, 2, 13, 0, tzinfo=UTC)  # Monday 07:00 in Monterrey
 PERSONAS = {  # share, mood range, PHQ item range, chance item 9 > 0, chance to accept a call
@@ -100,7 +100,7 @@ class Month:
     def answer_open_questions(self, now: datetime, chance: float, kinds: set[str]) -> None:
         with self.faro.sessions() as session:
             people = session.scalars(select(Person).where(Person.phone.in_(self.phones))).all()
-            pending = {p.phone: q.kind for p in people if (q := open_question(session, p, now))}
+            pending = {p.phone: q[1] for p in people if (q := open_question_kind(session, p, now))}
         for phone, kind in pending.items():
             if kind in kinds and self.rng.random() < chance:
                 self.text(phone, self._answer(self.phones[phone], kind), now)

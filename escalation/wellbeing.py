@@ -56,12 +56,6 @@ TEMPLATE = {
 }
 
 
-def open_question(session: Session, intern: Person, now: datetime) -> Question | None:
-    """The question waiting for this intern's answer, if any."""
-    found = open_question_kind(session, intern, now)
-    return session.get(Question, found[0]) if found is not None else None
-
-
 def open_question_kind(session: Session, intern: Person, now: datetime) -> tuple[int, str] | None:
     """(id, kind) of the question waiting for her answer: what reading her text needs, in one
     Core statement built once (every text of an intern asks for it)."""
@@ -335,7 +329,7 @@ def _busy(session: Session, intern: Person, now: datetime) -> bool:
     ping after an outage can leave in the same tick as the questionnaire: her `1` is the
     check-in's, so the questionnaire is skipped this week)."""
     return (
-        open_question(session, intern, now) is not None
+        open_question_kind(session, intern, now) is not None
         or _checkin_waiting(session, intern)
         or open_incident_of(session, intern, SELF_HARM) is not None
     )
