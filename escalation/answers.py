@@ -85,7 +85,7 @@ def record_fine(
     first = checkin is None or checkin.answered_at is None
     if checkin is None:
         values = {"intern_id": intern.id, "local_date": today, "answered_at": now}
-        connection.execute(insert(_CHECKIN), values)
+        connection.execute(_NEW, values)
     elif first:
         connection.execute(_ANSWER, {"checkin_id": checkin.id, "answered": now})
         _forget_loaded(session, checkin.id)
@@ -104,7 +104,6 @@ def record_fine(
     record_many(session, [row])
 
 
-_CHECKIN = CheckIn.__table__
 # Her check-ins of the last few days, newest first: the pending one, or today's, is among them.
 _RECENT = (
     select(
@@ -114,10 +113,11 @@ _RECENT = (
     .order_by(CheckIn.local_date.desc())
 )
 _ANSWER = (
-    update(_CHECKIN)
-    .where(_CHECKIN.c.id == bindparam("checkin_id"))
+    update(CheckIn.__table__)
+    .where(CheckIn.id == bindparam("checkin_id"))
     .values(answered_at=bindparam("answered"), remind_at=None, escalate_at=None)
 )
+_NEW = insert(CheckIn.__table__)  # a check-in answered before any ping: today's
 
 
 def _answered_one(connection, intern: Person, today: date):
@@ -158,27 +158,19 @@ def all_clear(session: Session, now: datetime, intern: Person) -> list[str]:
     return closed
 
 
-_INCIDENT = Incident.__table__
-_ANY_CLOSABLE = select(
-    exists().where(
-        _INCIDENT.c.intern_id == bindparam("intern_id"),
-        _INCIDENT.c.kind.in_(CLOSED_BY_HER_OK),
-        _INCIDENT.c.resolved_at.is_(None),
-        _INCIDENT.c.drill.is_(False),
-    )
+# Her open incidents that her OK closes (a drill never: she knows nothing of it). Built once:
+# every OK asks whether there is one; only then are they loaded.
+_CLOSABLE = (
+    Incident.intern_id == bindparam("intern_id"),
+    Incident.kind.in_(CLOSED_BY_HER_OK),
+    Incident.resolved_at.is_(None),
+    Incident.drill.is_(False),
 )
+_ANY_CLOSABLE = select(exists().where(*_CLOSABLE))
+_LOAD_CLOSABLE = select(Incident).where(*_CLOSABLE)
 
 
 def _closable(session: Session, intern: Person) -> dict[str, Incident]:
     """Her open incidents that her OK closes, by kind."""
-    return {
-        incident.kind: incident
-        for incident in session.scalars(
-            select(Incident).where(
-                Incident.intern_id == intern.id,
-                Incident.kind.in_(CLOSED_BY_HER_OK),
-                Incident.resolved_at.is_(None),
-                Incident.drill.is_(False),  # she knows nothing of a drill
-            )
-        )
-    }
+    found = session.scalars(_LOAD_CLOSABLE, {"intern_id": intern.id})
+    return {incident.kind: incident for incident in found}

@@ -125,7 +125,7 @@ def _ask_first_by_text(
     mood questions pass here). A question waits for the day's pings (`PRIORITY_LOW`)."""
     session.flush()  # the events written before stay before this one
     session.connection().execute(
-        insert(Question.__table__),
+        _NEW_QUESTION,
         {"intern_id": intern.id, "kind": kind, "local_date": local_day(now, intern.timezone),
          "asked_at": now, "expires_at": now + EXPIRE_AFTER},
     )  # fmt: skip
@@ -133,6 +133,9 @@ def _ask_first_by_text(
     text = render(TEMPLATE[kind], intern.language, name=intern.first_name)
     queue_many(session, [message_row(now, kind=f"question_{kind}", body=text, person=intern,
                                      priority=PRIORITY_LOW, delay=delay)])  # fmt: skip
+
+
+_NEW_QUESTION = insert(Question.__table__)
 
 
 def close_open_questions(
