@@ -18,11 +18,11 @@ from tests.stories import statements, tick
 # (SQLite, PostgreSQL): the two differ where the engines do (the events' chain is one
 # function call on PostgreSQL, three statements on SQLite; PostgreSQL's BEGIN is implicit).
 BUDGET = {
-    "ok": (18, 14),
-    "sos": (31, 22),
-    "mood_answer": (14, 10),
+    "ok": (17, 13),
+    "sos": (30, 21),
+    "mood_answer": (13, 9),
     "repeat": (4, 2),
-    "stranger": (11, 7),
+    "stranger": (10, 6),
 }
 
 

@@ -2,9 +2,11 @@
 
 Two transactions, on purpose: the message is stored (and deduplicated on its MessageSid) and
 committed first, so that nothing a frightened intern sent is lost if the second step fails;
-the second step claims the stored row (`processed_at IS NULL` → now, rowcount 1) and applies
-the domain change, its events and its outbox rows together. A row whose processing failed
-stays unprocessed and the scheduler's tick tries it again, answering through the outbox.
+the second step applies the domain change, its events and its outbox rows, and claims the
+stored row (`processed_at IS NULL` → now, rowcount 1) in the UPDATE that settles it, all
+together: a second delivery of the same text that was acted on meanwhile finds it claimed
+and rolls back. A row whose processing failed stays unprocessed and the scheduler's tick tries
+it again (claiming it first), answering through the outbox.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from datetime import datetime, timedelta
 from functools import cached_property
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot.conversation import interpret as i
 from bot.conversation import responder_replies, strangers
 from escalation.base.config import NO_CONFIG, DomainConfig
+from escalation.base.db import one_writer
 from escalation.base.messages import render
 from escalation.base.models import UNCLEAR, InboundMessage, Incident, Person, Question
 from escalation.base.phones import BadPhone, split_address
@@ -62,25 +65,27 @@ def receive(
 ) -> Received:
     """Store, then act on, one inbound text; `wake` (the edge's dispatcher nudge) is called
     after the commit when messages were queued to leave at once. Both transactions run on
-    one connection, taken from the pool once."""
-    with sessions.kw["bind"].connect() as connection:
-        stored = keep(sessions, now, sid=sid, from_address=from_address, body=body,
-                      connection=connection)  # fmt: skip
+    one connection, taken from the pool once, as one writer (`one_writer`)."""
+    row = _row(now, sid=sid, from_address=from_address, body=body)
+    with sessions.kw["bind"].connect() as connection, one_writer(connection):
+        stored = _keep(connection, row)
         if stored.processed:  # a retried delivery of a text acted on before: the same answer
             return Received(stored.reply)
+        # As stored: what acting on it reads, claimed as it is settled (`process`).
+        message = Claimed(stored.id, *(row[name] for name in _FIELDS))
         try:
             with sessions(bind=connection) as session, session.begin():
                 if wake is not None:
                     wake_on_commit(session, wake)
-                claimed, reply = process(session, now, stored.id, config=config)
+                _claimed, reply = process(session, now, stored.id, config=config, stored=message)
         except Exception:
+            first = _acted_on(connection, row["message_sid"])
+            if first is not None:  # by another delivery of it (`Overtaken`), meanwhile
+                return Received(first.reply)
             # Stored: the tick processes it again and answers through the outbox.
             log.exception("processing inbound message %s failed; the tick will retry it",
                           stored.id)  # fmt: skip
             return Received(None, pending=True)
-    if not claimed:  # processed meanwhile by another delivery of it: that answer
-        with sessions() as session:
-            return Received(session.get(InboundMessage, stored.id).reply)
     return Received(reply)
 
 
@@ -120,12 +125,27 @@ def _keep(connection: Connection, row: dict) -> Stored:
         with connection.begin():
             return Stored(connection.scalar(_INSERT, row))
     except IntegrityError:  # its MessageSid is stored already, or something is wrong
-        with connection.begin():
-            first = connection.execute(_FIRST, {"sid": row["message_sid"]}).one_or_none()
+        first = _first(connection, row["message_sid"])
         if first is None:
             raise
     log.info("duplicate delivery of %s ignored", row["message_sid"])
     return Stored(first.id, first.processed_at is not None, first.reply)
+
+
+def _acted_on(connection: Connection, sid: str):
+    """The stored row of `sid` if it was acted on; None if not, or if it cannot be read now
+    (the failure that got us here may be the database's)."""
+    try:
+        first = _first(connection, sid)
+    except SQLAlchemyError:
+        return None
+    return first if first is not None and first.processed_at is not None else None
+
+
+def _first(connection: Connection, sid: str):
+    """The stored row of MessageSid `sid` (id, processed_at, reply), or None."""
+    with connection.begin():
+        return connection.execute(_FIRST, {"sid": sid}).one_or_none()
 
 
 # A plain INSERT, built once, and a repeat known by its unique MessageSid: SQLAlchemy 2.0 cannot
@@ -160,12 +180,24 @@ def store(
     return keep(sessions, now, sid=sid, from_address=from_address, body=body).id
 
 
+class Overtaken(Exception):
+    """The message was claimed by another delivery of it while this one acted on it."""
+
+
 def process(
-    session: Session, now: datetime, message_id: int, *, config: DomainConfig = NO_CONFIG
+    session: Session,
+    now: datetime,
+    message_id: int,
+    *,
+    config: DomainConfig = NO_CONFIG,
+    stored: Claimed | None = None,
 ) -> tuple[bool, str | None]:
     """Claim and act on one stored message: (False, None) if it was processed before, else
-    (True, the reply or None when silence is the answer)."""
-    message = claim(session, now, message_id)
+    (True, the reply or None when silence is the answer). `stored`: the message as the
+    caller has just stored it; then it is claimed by the UPDATE that settles it (one statement
+    less for every text), and `Overtaken` is raised, for the caller to roll back, if another
+    delivery of it was acted on meanwhile."""
+    message = stored if stored is not None else claim(session, now, message_id)
     if message is None:
         return False, None
     found = sender(session, message.phone)
@@ -176,7 +208,7 @@ def process(
         reply, intent = talk.answer(), talk.intent
     else:
         reply, intent = strangers.answer(session, now, message, found, config)
-    settle(session, message, person, intent, reply)
+    settle(session, message, person, intent, reply, claimed_at=now if stored else None)
     return True, reply
 
 
@@ -207,6 +239,10 @@ _SETTLE = (
         person_id=bindparam("sender_id"), intent=bindparam("meant"), reply=bindparam("answered")
     )
 )
+_CLAIM_AND_SETTLE = _SETTLE.where(_MESSAGE.c.processed_at.is_(None)).values(
+    processed_at=bindparam("claimed_at")
+)
+_FIELDS = tuple(Claimed.__dataclass_fields__)[1:]  # what `Claimed` holds after its id
 
 
 def claim(session: Session, now: datetime, message_id: int) -> Claimed | None:
@@ -218,19 +254,32 @@ def claim(session: Session, now: datetime, message_id: int) -> Claimed | None:
 
 
 def settle(
-    session: Session, message: Claimed, person: Person | None, intent: str | None, reply: str | None
+    session: Session,
+    message: Claimed,
+    person: Person | None,
+    intent: str | None,
+    reply: str | None,
+    *,
+    claimed_at: datetime | None = None,
 ) -> None:
     """Write what acting on `message` made of it: its sender, its intent and its reply (the
-    answer a repeated delivery gets), in one UPDATE."""
-    session.connection().execute(
-        _SETTLE,
-        {
-            "message_id": message.id,
-            "sender_id": person.id if person is not None else None,
-            "meant": intent,
-            "answered": reply,
-        },
-    )
+    answer a repeated delivery gets), in one UPDATE; with `claimed_at`, that UPDATE claims it
+    too, and `Overtaken` says another delivery of it had claimed it first."""
+    values = {
+        "message_id": message.id,
+        "sender_id": person.id if person is not None else None,
+        "meant": intent,
+        "answered": reply,
+    }
+    if claimed_at is None:
+        session.connection().execute(_SETTLE, values)
+    elif (
+        session.connection()
+        .execute(_CLAIM_AND_SETTLE, values | {"claimed_at": claimed_at})
+        .rowcount
+        != 1
+    ):
+        raise Overtaken(message.id)
 
 
 _SENDER = (

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, select
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -94,26 +94,39 @@ def _queued_writer(lock_path: str) -> type[sqlite3.Connection]:
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self._lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-            self._queued = self._locked = False
+            self._queued = self._locked = self._held = False
 
         def acquire_write_lock(self, timeout: float = 30.0) -> None:
             deadline = time.monotonic() + timeout
-            if not local.acquire(timeout=timeout):
-                return  # fall back on SQLite's busy_timeout, which will report it
-            self._queued = True
+            if not self._queued:  # (else held on from an earlier transaction)
+                if not local.acquire(timeout=timeout):
+                    return  # fall back on SQLite's busy_timeout, which will report it
+                self._queued = True
             delay = 0.0001
-            while True:
+            while not self._locked:
                 try:
                     fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     self._locked = True
-                    return
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
                         return  # as above; the next thread of this process waits behind it
                     time.sleep(delay)
                     delay = min(delay * 1.5, 0.001)
 
+        @contextmanager
+        def hold_write_lock(self) -> Iterator[None]:
+            """Keep the write lock from the first transaction in the block to its end."""
+            self._held = True
+            try:
+                yield
+            finally:
+                self._held = False
+                if not self.in_transaction:
+                    self._release()
+
         def _release(self) -> None:
+            if self._held:
+                return
             if self._locked:
                 self._locked = False
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
@@ -137,6 +150,7 @@ def _queued_writer(lock_path: str) -> type[sqlite3.Connection]:
             try:
                 super().close()
             finally:
+                self._held = False
                 self._release()
                 if self._lock_fd >= 0:
                     os.close(self._lock_fd)
@@ -165,6 +179,20 @@ def _sqlite_pragmas(engine: Engine) -> None:
         if hasattr(dbapi_connection, "acquire_write_lock"):
             dbapi_connection.acquire_write_lock()
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def one_writer(connection: Connection) -> Iterator[None]:
+    """Run the block's transactions on `connection` as one writer: on a SQLite file, the write
+    lock taken by its first BEGIN is kept until the block ends, so another writer cannot come
+    between them (and nobody queues twice). PostgreSQL's writers lock rows, not the database:
+    nothing to do. Nothing in the block may begin a transaction on another connection."""
+    hold = getattr(connection.connection.dbapi_connection, "hold_write_lock", None)
+    if hold is None:
+        yield
+        return
+    with hold():
+        yield
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
