@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, exists, insert, or_, select, update
+from sqlalchemy import and_, bindparam, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -26,6 +26,7 @@ from escalation.base.schedule import local_date
 from escalation.base.timeline import event_row, record_many
 from escalation.incidents import resolve
 from escalation.trips import end_open_trip
+from escalation.wellbeing import MOOD_BLOCKED, after_checkin
 
 # An answer counts for the latest unanswered ping of these last days (yesterday's, after midnight).
 PENDING_DAYS = timedelta(days=3)
@@ -63,25 +64,42 @@ def open_checkin(session: Session, intern: Person, now: datetime) -> CheckIn | N
     )
 
 
+def fine(
+    session: Session, now: datetime, intern: Person, *, message_id: int | None, via: str | None
+) -> list[str]:
+    """Her "I am fine", however it came (a text, or `via` a call, a key on a call: the timeline
+    shows it): her check-in answered (`record_fine`), the all-clear on what her silence opened
+    (`all_clear`), then the day's mood question (`wellbeing.after_checkin`). What the three
+    need is read in one statement first: her recent check-ins, whether anything closable is
+    open, whether the mood question is blocked (answering and the all-clear change neither of
+    the last two: a self-harm incident or a question is not theirs to close). Returns the
+    codes closed. Core statements built once: every `OK` of the 09:00 burst passes here."""
+    today = local_date(intern, now)
+    session.flush()  # what the conversation wrote before stays before her answer
+    values = {"intern_id": intern.id, "since": today - PENDING_DAYS, "today": today, "now": now}
+    rows = session.connection().execute(_HER_OK, values).all()
+    recent = [row for row in rows if row.id is not None]
+    record_fine(session, now, intern, today, recent, message_id=message_id, via=via)
+    cleared = all_clear(session, now, intern, closable=bool(rows[0].closable))
+    after_checkin(session, now, intern, blocked=bool(rows[0].mood_blocked))
+    return cleared
+
+
 def record_fine(
     session: Session,
     now: datetime,
     intern: Person,
+    today: date,
+    recent: list,
     *,
     message_id: int | None,
     via: str | None = None,
 ) -> None:
     """The intern said she is fine: her pending check-in is answered (late if past its
     deadline), or today's if none is pending (an answer before the ping means no ping today).
-    The caller decides whether the answer also gives the all-clear (`all_clear`). `via` names
-    how she answered when it was not a text (a missed call, a key on a call): the timeline
-    shows it.
-
-    Core statements built once, not the ORM: every `OK` of the 09:00 burst passes here."""
-    today = local_date(intern, now)
-    session.flush()  # what the conversation wrote before stays before her answer
+    `recent`: her check-ins since `today - PENDING_DAYS`, newest first (`_HER_OK`)."""
     connection = session.connection()
-    checkin = _answered_one(connection, intern, today)
+    checkin = _answered_one(recent, today)
     first = checkin is None or checkin.answered_at is None
     if checkin is None:
         values = {"intern_id": intern.id, "local_date": today, "answered_at": now}
@@ -104,14 +122,6 @@ def record_fine(
     record_many(session, [row])
 
 
-# Her check-ins of the last few days, newest first: the pending one, or today's, is among them.
-_RECENT = (
-    select(
-        CheckIn.id, CheckIn.local_date, CheckIn.sent_at, CheckIn.answered_at, CheckIn.deadline_at
-    )
-    .where(CheckIn.intern_id == bindparam("intern_id"), CheckIn.local_date >= bindparam("since"))
-    .order_by(CheckIn.local_date.desc())
-)
 _ANSWER = (
     update(CheckIn.__table__)
     .where(CheckIn.id == bindparam("checkin_id"))
@@ -120,11 +130,8 @@ _ANSWER = (
 _NEW = insert(CheckIn.__table__)  # a check-in answered before any ping: today's
 
 
-def _answered_one(connection, intern: Person, today: date):
+def _answered_one(recent: list, today: date):
     """The check-in her answer is for: the pending one, else today's (None if today has none)."""
-    recent = connection.execute(
-        _RECENT, {"intern_id": intern.id, "since": today - PENDING_DAYS}
-    ).all()
     pending = [c for c in recent if c.sent_at is not None and c.answered_at is None]
     todays = [c for c in recent if c.local_date == today]
     return (pending or todays or [None])[0]
@@ -138,12 +145,13 @@ def _forget_loaded(session: Session, checkin_id: int) -> None:
         session.expire(loaded)
 
 
-def all_clear(session: Session, now: datetime, intern: Person) -> list[str]:
+def all_clear(session: Session, now: datetime, intern: Person, *, closable: bool) -> list[str]:
     """Resolve her missed check-in, unreachable and trip-overdue incidents; never an emergency.
-    An overdue trip ends with it (she is evidently safe). Returns the codes closed."""
+    An overdue trip ends with it (she is evidently safe). Returns the codes closed.
+    `closable`: whether any of them is open (`_HER_OK`); only then are they loaded."""
     if intern.unreachable_since is not None:
         intern.unreachable_since = None
-    if not session.connection().scalar(_ANY_CLOSABLE, {"intern_id": intern.id}):
+    if not closable:
         return []  # the common morning: nothing her silence opened
     closed = []
     open_now = _closable(session, intern)
@@ -158,16 +166,40 @@ def all_clear(session: Session, now: datetime, intern: Person) -> list[str]:
     return closed
 
 
-# Her open incidents that her OK closes (a drill never: she knows nothing of it). Built once:
-# every OK asks whether there is one; only then are they loaded.
+# Her open incidents that her OK closes (a drill never: she knows nothing of it). Every OK
+# asks whether there is one (`_HER_OK`); only then are they loaded.
 _CLOSABLE = (
     Incident.intern_id == bindparam("intern_id"),
     Incident.kind.in_(CLOSED_BY_HER_OK),
     Incident.resolved_at.is_(None),
     Incident.drill.is_(False),
 )
-_ANY_CLOSABLE = select(exists().where(*_CLOSABLE))
 _LOAD_CLOSABLE = select(Incident).where(*_CLOSABLE)
+# In one row or more: whether her OK has anything to close, whether the mood question is
+# blocked, and her check-ins of the last few days, newest first (the pending one, or today's,
+# is among them; NULLs when she has none). Built once.
+_C = CheckIn.__table__.c
+_HER = select(
+    exists().where(*_CLOSABLE).label("closable"), MOOD_BLOCKED.label("mood_blocked")
+).subquery("her")
+_HER_OK = (
+    select(
+        _HER.c.closable,
+        _HER.c.mood_blocked,
+        _C.id,
+        _C.local_date,
+        _C.sent_at,
+        _C.answered_at,
+        _C.deadline_at,
+    )  # fmt: skip
+    .select_from(
+        _HER.outerjoin(
+            CheckIn.__table__,
+            and_(_C.intern_id == bindparam("intern_id"), _C.local_date >= bindparam("since")),
+        )
+    )
+    .order_by(_C.local_date.desc())
+)
 
 
 def _closable(session: Session, intern: Person) -> dict[str, Incident]:

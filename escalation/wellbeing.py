@@ -63,17 +63,34 @@ def open_question_kind(session: Session, intern: Person, now: datetime) -> tuple
     return found.first()
 
 
+# A question waiting for her answer now (intern and instant bound as :intern_id and :now).
+_OPEN_NOW = (
+    Question.answered_at.is_(None),
+    Question.expired_at.is_(None),
+    Question.expires_at > bindparam("now"),
+)
 _OPEN_QUESTION = (
     select(Question.id, Question.kind)
-    .where(
-        Question.intern_id == bindparam("intern_id"),
-        Question.answered_at.is_(None),
-        Question.expired_at.is_(None),
-        Question.expires_at > bindparam("now"),
-    )
+    .where(Question.intern_id == bindparam("intern_id"), *_OPEN_NOW)
     .order_by(Question.asked_at.desc())
     .limit(1)
 )
+
+
+def open_question_of(intern_id) -> tuple:
+    """`open_question_kind` as two columns for a query that reads her (`intern_id`: its
+    column), `now` bound as :now: her open question's id and kind, or NULLs."""
+
+    def latest(column):
+        return (
+            select(column)
+            .where(Question.intern_id == intern_id, *_OPEN_NOW)
+            .order_by(Question.asked_at.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    return latest(Question.id).label("question_id"), latest(Question.kind).label("question_kind")
 
 
 def ask(session: Session, now: datetime, intern: Person, kind: str) -> tuple[Question, str]:
@@ -280,11 +297,13 @@ def _dropped(rows: list[tuple[date, int]]) -> bool:
 # --- what the daily check-in triggers --------------------------------------------------------
 
 
-def after_checkin(session: Session, now: datetime, intern: Person) -> bool:
+def after_checkin(
+    session: Session, now: datetime, intern: Person, *, blocked: bool | None = None
+) -> bool:
     """The daily mood question, as its own text right after a check-in is answered: on by
     default, at most once a day, not on PHQ-2 days, not while another question is open or a
     self-harm incident is open, never to someone who left or opted out. Returns whether it
-    was asked."""
+    was asked. `blocked`: `MOOD_BLOCKED` as the caller read it, with what else it needed."""
     if not intern.takes_prompts:
         return False
     university = intern.university
@@ -293,9 +312,10 @@ def after_checkin(session: Session, now: datetime, intern: Person) -> bool:
     today = local_day(now, intern.timezone)
     if today.isoweekday() == _phq_weekday(university):
         return False
-    blocked = session.connection().scalar(
-        _MOOD_BLOCKED, {"intern_id": intern.id, "today": today, "now": now}
-    )
+    if blocked is None:
+        blocked = session.connection().scalar(
+            _MOOD_BLOCKED, {"intern_id": intern.id, "today": today, "now": now}
+        )
     if blocked:
         return False
     # A short delay so the question arrives after the thank-you it follows.
@@ -303,28 +323,24 @@ def after_checkin(session: Session, now: datetime, intern: Person) -> bool:
     return True
 
 
-# Today's mood question asked, any question still open, or a self-harm incident open: one read.
-_MOOD_BLOCKED = select(
-    or_(
-        exists().where(
-            Question.intern_id == bindparam("intern_id"),
-            or_(
-                and_(Question.kind == MOOD, Question.local_date == bindparam("today")),
-                and_(
-                    Question.answered_at.is_(None),
-                    Question.expired_at.is_(None),
-                    Question.expires_at > bindparam("now"),
-                ),
-            ),
+# Today's mood question asked, any question still open, or a self-harm incident open (her
+# id, her day and the instant bound as :intern_id, :today and :now): one read.
+MOOD_BLOCKED = or_(
+    exists().where(
+        Question.intern_id == bindparam("intern_id"),
+        or_(
+            and_(Question.kind == MOOD, Question.local_date == bindparam("today")),
+            and_(*_OPEN_NOW),
         ),
-        exists().where(
-            Incident.intern_id == bindparam("intern_id"),
-            Incident.kind == SELF_HARM,
-            Incident.resolved_at.is_(None),
-            Incident.drill.is_(False),
-        ),
-    )
+    ),
+    exists().where(
+        Incident.intern_id == bindparam("intern_id"),
+        Incident.kind == SELF_HARM,
+        Incident.resolved_at.is_(None),
+        Incident.drill.is_(False),
+    ),
 )
+_MOOD_BLOCKED = select(MOOD_BLOCKED)
 
 
 def _busy(session: Session, intern: Person, now: datetime) -> bool:

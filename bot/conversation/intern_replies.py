@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.conversation import interpret as i
-from escalation import pauses, trips, wellbeing
-from escalation.answers import all_clear, record_fine
+from escalation import answers, pauses, trips
 from escalation.base.models import EMERGENCY, SUPPORT
 from escalation.base.schedule import SCHEDULE_NOW, day_and_time, hhmm, local_date
 from escalation.base.timeline import record
@@ -39,13 +38,9 @@ def on_ok(talk: Conversation, intent: i.Intent) -> str | None:
 
 
 def fine(talk: Conversation, via: str | None = None) -> list[str]:
-    """Her "I am fine", however it came (a text, or `via` a call): her check-in answered, the
-    all-clear on what her silence opened, then the day's mood question. Returns the codes
-    closed."""
-    record_fine(talk.session, talk.now, talk.person, message_id=talk.message.id, via=via)
-    cleared = all_clear(talk.session, talk.now, talk.person)
-    wellbeing.after_checkin(talk.session, talk.now, talk.person)
-    return cleared
+    """Her "I am fine", however it came (a text, or `via` a call): `answers.fine`. Returns the
+    codes closed."""
+    return answers.fine(talk.session, talk.now, talk.person, message_id=talk.message.id, via=via)
 
 
 def on_emergency(talk: Conversation, intent: i.Intent) -> str:
