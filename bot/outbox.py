@@ -12,7 +12,8 @@ if a dispatcher dies mid-send its messages are picked up again (sending is at-le
 queues the rest for hours. Every dispatcher, in every process, takes sending slots for its
 texts from the `sender` row, locked with the claim: slots are 1/TWILIO_MPS apart in wall-clock
 time and taken at most BURST seconds ahead, so together they never hand Twilio more. Calls are
-not counted (Twilio paces calls itself). A paced batch starts each text at its slot, on a few
+not counted (Twilio paces calls itself). A paced batch starts each text at its slot (or, if a
+thread was held up, at the next moment 1/TWILIO_MPS from the process's other texts), on a few
 threads, each recording its message as soon as Twilio took it, so a crash re-sends at most one
 message per thread. Unpaced (the console transport) a batch is sent in turn and recorded
 together, and stops after BATCH_SECONDS so a critical message queued meanwhile waits one slice
@@ -263,6 +264,30 @@ def handle_some_outbound(
     return claim
 
 
+class _Turns:
+    """The moments this process's texts leave, at least 1/mps apart: a text waits for its slot
+    and for a moment no other text of the process has taken, so a thread held up (recording,
+    waiting for the database) does not send the texts queued behind it in one burst."""
+
+    def __init__(self):
+        self._lock, self._taken = threading.Lock(), []
+
+    def wait(self, turn: float, interval: float) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self._taken = [t for t in self._taken if t > now - interval]
+            turn = max(turn, now)
+            for taken in sorted(self._taken):
+                if turn + interval <= taken:
+                    break  # it fits before this one
+                turn = max(turn, taken + interval)
+            self._taken.append(turn)
+        time.sleep(max(0.0, turn - time.monotonic()))
+
+
+_TURNS = _Turns()
+
+
 class _Send:
     """One claimed batch on its way: sending, recording, and the sender's health."""
 
@@ -301,12 +326,18 @@ class _Send:
         with ThreadPoolExecutor(max_workers=min(threads_for(mps), len(rows))) as pool:
             futures = []
             for row in rows:
+                turn = None
                 if row.channel not in UNPACED:
-                    time.sleep(max(0.0, started + texts / mps - time.monotonic()))
+                    turn = started + texts / mps
                     texts += 1
-                futures.append(pool.submit(lambda row=row: self.record([self.one(row)])))
+                futures.append(pool.submit(self._at_turn, row, turn, 1 / mps))
             for future in futures:
                 future.result()
+
+    def _at_turn(self, row, turn: float | None, interval: float) -> None:
+        if turn is not None:
+            _TURNS.wait(turn, interval)
+        self.record([self.one(row)])
 
     def record(self, results: list[tuple], handed_back=()) -> None:
         sent = [(row, sid) for row, sid, exc in results if exc is None]

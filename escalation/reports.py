@@ -149,7 +149,7 @@ class Report:
     total: Figures
     kinds: list[str]  # incident kinds with at least one incident, in the registry's order
     days: dict[date, dict[str, int]]  # local date -> outcome -> count (all groups)
-    weeks: list[tuple[date, list[float]]]  # Monday -> acknowledgement minutes of its incidents
+    weeks: list[tuple[date, list[float]]]  # Monday -> its incidents' acknowledgement minutes, sorted
 
 
 def median(values: list[float]) -> float | None:
@@ -305,7 +305,8 @@ def compute(
         total.add(row)
     order = list(KINDS)
     kinds = sorted(total.incidents, key=lambda k: order.index(k) if k in order else len(order))
-    return Report(period, grouping, head, rows, total, kinds, days, sorted(weeks.items()))
+    weekly = [(monday, sorted(minutes)) for monday, minutes in sorted(weeks.items())]
+    return Report(period, grouping, head, rows, total, kinds, days, weekly)
 
 
 def _figures(groups: dict[str, Figures], group: str) -> Figures:
