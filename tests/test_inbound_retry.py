@@ -50,16 +50,16 @@ def test_two_deliveries_of_one_text_at_once_are_acted_on_once(faro, people, cloc
     one incident, one answer, the same for both."""
     now = at("2026-11-24T21:00:00-06:00")
     clock.set(now)
-    real_sender, inside, go_on = inbound.sender, threading.Event(), threading.Event()
+    real_sender, inside, go_on = inbound.sender_asked, threading.Event(), threading.Event()
 
-    def first_waits(session, phone):
-        found = real_sender(session, phone)
+    def first_waits(session, phone, now):
+        found = real_sender(session, phone, now)
         if threading.current_thread().name == "first":
             inside.set()
             go_on.wait(timeout=10)
         return found
 
-    monkeypatch.setattr(inbound, "sender", first_waits)
+    monkeypatch.setattr(inbound, "sender_asked", first_waits)
     answers = {}
 
     def deliver() -> None:

@@ -18,9 +18,9 @@ from tests.stories import statements, tick
 # (SQLite, PostgreSQL): the two differ where the engines do (the events' chain is one
 # function call on PostgreSQL, three statements on SQLite; PostgreSQL's BEGIN is implicit).
 BUDGET = {
-    "ok": (17, 13),
-    "sos": (30, 21),
-    "mood_answer": (13, 9),
+    "ok": (14, 10),
+    "sos": (29, 20),
+    "mood_answer": (12, 8),
     "repeat": (4, 2),
     "stranger": (10, 6),
 }

@@ -31,7 +31,7 @@ from escalation.base.phones import BadPhone, split_address
 from escalation.base.schedule import local_date
 from escalation.base.timeline import queue, record, wake_on_commit
 from escalation.incidents import alerted, open_incident, open_incidents, open_incidents_alerted_to
-from escalation.wellbeing import SCALE, open_question_kind
+from escalation.wellbeing import SCALE, open_question_kind, open_question_of
 
 log = logging.getLogger(__name__)
 
@@ -200,11 +200,13 @@ def process(
     message = stored if stored is not None else claim(session, now, message_id)
     if message is None:
         return False, None
-    found = sender(session, message.phone)
+    found, asked = sender_asked(session, message.phone, now)
     person = found if found is not None and found.active else None
     admin = message.phone is not None and message.phone in config.admin_phones
     if person is not None or admin:
         talk = Conversation(session, now, person, message, config)
+        if talk.is_intern:
+            talk.question_kind = asked  # read with her: one statement less for every text
         reply, intent = talk.answer(), talk.intent
     else:
         reply, intent = strangers.answer(session, now, message, found, config)
@@ -294,6 +296,23 @@ def sender(session: Session, phone: str | None) -> Person | None:
     if phone is None:
         return None
     return session.scalar(_SENDER, {"phone": phone})
+
+
+_SENDER_ASKED = _SENDER.add_columns(*open_question_of(Person.id))
+
+
+def sender_asked(
+    session: Session, phone: str | None, now: datetime
+) -> tuple[Person | None, tuple[int, str] | None]:
+    """`sender`, with the mental-health question waiting for her answer (id, kind) if she is an
+    intern who has one, in one statement."""
+    if phone is None:
+        return None, None
+    found = session.execute(_SENDER_ASKED, {"phone": phone, "now": now}).first()
+    if found is None:
+        return None, None
+    person, question_id, kind = found
+    return person, (question_id, kind) if question_id is not None else None
 
 
 class Conversation:
