@@ -149,7 +149,7 @@ class Report:
     total: Figures
     kinds: list[str]  # incident kinds with at least one incident, in the registry's order
     days: dict[date, dict[str, int]]  # local date -> outcome -> count (all groups)
-    weeks: list[tuple[date, list[float]]]  # Monday -> its incidents' acknowledgement minutes, sorted
+    weeks: list[tuple[date, list[float]]]  # Monday -> its incidents' ack minutes, sorted
 
 
 def median(values: list[float]) -> float | None:
