@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 from escalation.base.channels import of_address
@@ -11,6 +13,9 @@ class BadPhone(ValueError):
     """Not a phone number we could text."""
 
 
+# Parsing is the costly part of every webhook's sender lookup, and the same few thousand
+# numbers write every day: remembered (a bad one raises again, it is not remembered).
+@lru_cache(maxsize=16_384)
 def normalize_phone(raw: str, region: str = "MX") -> str:
     """E.164 for `raw` (`81 1234 5678`, `+52 1 81…`, `whatsapp:+521…`); raise BadPhone if invalid.
 
