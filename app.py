@@ -21,6 +21,10 @@ from bot.config import ConfigError, environment, load_settings
 from bot.runtime import Faro
 
 log = logging.getLogger("faro")
+# The largest request body read: a roster upload (at most 5 MB, bot/console/upload.py) and its
+# confirmation, URL-encoded, fit; a Twilio webhook is a few kilobytes. Anything larger is
+# refused (413) before it is read, so a forged flood of form data cannot fill the memory.
+MAX_REQUEST_BYTES = 16 * 1024 * 1024
 
 
 def create_app(
@@ -42,7 +46,8 @@ def create_app(
         raise SystemExit(f"Faro cannot start: {exc}") from None
     logs.configure(settings)
     app = Flask(__name__, instance_path=instance_path)
-    app.config.update(SECRET_KEY=settings.secret_key, FARO_SETTINGS=settings)
+    app.config.update(SECRET_KEY=settings.secret_key, FARO_SETTINGS=settings,
+                      MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES)  # fmt: skip
     if settings.public_base_url.startswith("https://"):
         # Behind exactly one TLS proxy: the client's address (sign-in limits, logs) and
         # scheme come from it. Signatures are checked against PUBLIC_BASE_URL regardless.

@@ -10,6 +10,8 @@ import re
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from escalation.base.models import Event, Person
 from tests.console_helpers import account, csrf
@@ -33,8 +35,12 @@ def sign_in(client, faro, email: str, role: str = "admin", **place) -> None:
 
 def upload(client, text: str):
     token = csrf(client.get("/admin/roster/upload").get_data(as_text=True))
-    data = {"csrf_token": token, "file": (io.BytesIO(text.encode()), "roster.csv")}
-    return client.post("/admin/roster/upload", data=data, content_type="multipart/form-data")
+    csv_file = FileStorage(io.BytesIO(text.encode()), "roster.csv", content_type="text/csv")
+    data = {"csrf_token": token, "file": csv_file}
+    # Encoded in memory: werkzeug's test client spools a large body to a file it never closes.
+    boundary, body = encode_multipart(data)
+    return client.post("/admin/roster/upload", data=body,
+                       content_type=f"multipart/form-data; boundary={boundary}")  # fmt: skip
 
 
 def people_count(faro) -> int:
@@ -73,3 +79,36 @@ def test_the_fixed_file_previews_then_imports_on_confirmation(client, faro, peop
 def test_a_coordinator_cannot_upload(client, faro, people, path):
     sign_in(client, faro, "luis@uanl.mx", role="coordinator", university="UANL")
     assert client.get(path).status_code == 404
+
+
+def test_a_whole_state_roster_previews_and_imports(client, faro, people):
+    """A state's interns in one file (a few thousand rows, over half a megabyte): the preview
+    carries the file to the confirmation, and the confirmation imports every row."""
+    sign_in(client, faro, "admin@faro.mx")
+    before = people_count(faro)
+    rows = [
+        f"intern,Interna Numero {n},81 3000 {n:04d},sms,es,America/Monterrey,07:30,"
+        f"UANL,CS Galeana,Galeana,B,\n"
+        for n in range(6_000)
+    ]
+    text = HEADER + "".join(rows)
+    assert len(text.encode()) > 500_000  # werkzeug's default limit on a form field's memory
+    page = upload(client, text).get_data(as_text=True)
+    assert "6000 persona(s) nueva(s)" in page and 'id="import"' in page
+    token = csrf(page.split('id="import"')[0].rsplit("<form", 1)[1])
+    csv_value = re.search(r'id="csv" name="csv" type="hidden" value="([^"]*)"', page).group(1)
+    answer = client.post("/admin/roster/import",
+                         data={"csrf_token": token, "csv": html.unescape(csv_value)})  # fmt: skip
+    assert answer.status_code == 302
+    assert people_count(faro) == before + 6_000
+
+
+def test_a_file_over_the_request_limit_is_refused_with_a_line_saying_what_to_do(
+    client, faro, people, caplog
+):
+    sign_in(client, faro, "admin@faro.mx")
+    answer = upload(client, HEADER + "x" * (17 * 1024 * 1024))
+    assert answer.status_code == 413
+    page = answer.get_data(as_text=True)
+    assert "pasa de 16 MB" in page and "divídelo en partes" in page
+    assert "refused a request of" in caplog.text

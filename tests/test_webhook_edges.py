@@ -79,3 +79,10 @@ def test_the_twilio_sdk_logs_no_line_per_request():
     import bot.transports  # noqa: F401 (quiets the SDK on import)
 
     assert not logging.getLogger("twilio.http_client").isEnabledFor(logging.INFO)
+
+
+def test_a_body_over_the_request_limit_is_refused_unread_and_nothing_is_stored(client, faro):
+    params = {"MessageSid": "SMbig", "From": "+528112345678", "Body": "x" * (17 * 1024 * 1024)}
+    headers = {"X-Twilio-Signature": signature(f"{PUBLIC_URL}/twilio/sms", params)}
+    assert client.post("/twilio/sms", data=params, headers=headers).status_code == 413
+    assert count(faro, InboundMessage) == 0

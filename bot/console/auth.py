@@ -139,6 +139,17 @@ def init_app(app: Flask) -> None:
             return render_template("console/404.html"), 404
         return error
 
+    @app.errorhandler(413)
+    def _too_large(error):
+        log.warning("refused a request of %s bytes to %s (MAX_CONTENT_LENGTH)",
+                    request.content_length, request.path)  # fmt: skip
+        if request.path.startswith("/admin"):
+            return render_template("console/413.html"), 413
+        return error
+
     @app.context_processor
     def _logout_form():
-        return {"logout_form": LogoutForm() if current_user.is_authenticated else None}
+        # Rendered, never read from this request (formdata=None): a page refusing a body too
+        # large to read must not read it.
+        signed_in = current_user.is_authenticated
+        return {"logout_form": LogoutForm(formdata=None) if signed_in else None}
