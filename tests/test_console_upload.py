@@ -43,6 +43,14 @@ def upload(client, text: str):
                        content_type=f"multipart/form-data; boundary={boundary}")  # fmt: skip
 
 
+def confirm(client, page: str):
+    """Press the preview's Import button: its form carries the file back."""
+    token = csrf(page.split('id="import"')[0].rsplit("<form", 1)[1])
+    csv_value = re.search(r'id="csv" name="csv" type="hidden" value="([^"]*)"', page).group(1)
+    return client.post("/admin/roster/import",
+                       data={"csrf_token": token, "csv": html.unescape(csv_value)})  # fmt: skip
+
+
 def people_count(faro) -> int:
     with faro.sessions() as session:
         return session.scalar(select(func.count(Person.id)))
@@ -63,10 +71,7 @@ def test_the_fixed_file_previews_then_imports_on_confirmation(client, faro, peop
     page = upload(client, GOOD).get_data(as_text=True)
     assert "2 persona(s) nueva(s)" in page and 'id="import"' in page
     assert people_count(faro) == before  # a preview saves nothing
-    token = csrf(page.split('id="import"')[0].rsplit("<form", 1)[1])
-    csv_value = re.search(r'id="csv" name="csv" type="hidden" value="([^"]*)"', page).group(1)
-    answer = client.post("/admin/roster/import",
-                         data={"csrf_token": token, "csv": html.unescape(csv_value)})  # fmt: skip
+    answer = confirm(client, page)
     assert answer.status_code == 302
     assert people_count(faro) == before + 2
     assert "Padrón importado: 2 nuevas" in client.get("/admin/roster").get_data(as_text=True)
@@ -92,13 +97,10 @@ def test_a_whole_state_roster_previews_and_imports(client, faro, people):
         for n in range(6_000)
     ]
     text = HEADER + "".join(rows)
-    assert len(text.encode()) > 500_000  # werkzeug's default limit on a form field's memory
+    assert len(text.encode()) > 500_000  # past where werkzeug spools a form to a file
     page = upload(client, text).get_data(as_text=True)
     assert "6000 persona(s) nueva(s)" in page and 'id="import"' in page
-    token = csrf(page.split('id="import"')[0].rsplit("<form", 1)[1])
-    csv_value = re.search(r'id="csv" name="csv" type="hidden" value="([^"]*)"', page).group(1)
-    answer = client.post("/admin/roster/import",
-                         data={"csrf_token": token, "csv": html.unescape(csv_value)})  # fmt: skip
+    answer = confirm(client, page)
     assert answer.status_code == 302
     assert people_count(faro) == before + 6_000
 
