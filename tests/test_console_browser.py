@@ -107,3 +107,16 @@ def test_a_coordinator_of_another_university_gets_the_404_page_for_anas_incident
     body = page.locator("body").inner_text()
     assert "Ana" not in body and case.code not in body
     assert incident(faro, case.id).status == "open"
+
+
+def test_a_roster_file_too_large_to_read_gets_a_page_saying_to_split_it(browser, served, artefacts):
+    page = signed_in(browser, served, ADMIN)
+    page.goto("/admin/roster/upload")
+    big = {"name": "padron.csv", "mimeType": "text/csv", "buffer": b"x" * (17 * 1024 * 1024)}
+    page.set_input_files("input[type=file]", big)
+    with page.expect_navigation():
+        page.click("#preview")
+    body = page.locator("main").inner_text()
+    assert "pasa de 16 MB" in body and "divídelo en partes" in body
+    assert page.locator("nav").count() >= 1  # still the console around it
+    screenshots(page, artefacts, "too-large")
