@@ -299,6 +299,10 @@ def app(database_url, twilio):
         TWILIO_SMS_FROM=SMS_FROM,
         TWILIO_API_BASE_URL=twilio.url,
         ADMIN_PHONES="+528100000099",
+        # Paced, but a pass of an SOS's three texts ends well inside the shortest backoff
+        # (BACKOFF_BASE / 2): at one a second, a slow machine let a 503'd text come due again
+        # within the same pass, and the test saw it sent instead of waiting.
+        TWILIO_MPS="10",
     )
     app = create_app(settings)
     app.config["TESTING"] = True
