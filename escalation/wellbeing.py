@@ -69,28 +69,29 @@ _OPEN_NOW = (
     Question.expired_at.is_(None),
     Question.expires_at > bindparam("now"),
 )
-_OPEN_QUESTION = (
-    select(Question.id, Question.kind)
-    .where(Question.intern_id == bindparam("intern_id"), *_OPEN_NOW)
-    .order_by(Question.asked_at.desc())
-    .limit(1)
-)
+
+
+def _latest_open(intern_id):
+    """Her newest question waiting for an answer now, (id, kind): one query for both uses."""
+    return (
+        select(Question.id, Question.kind)
+        .where(Question.intern_id == intern_id, *_OPEN_NOW)
+        .order_by(Question.asked_at.desc())
+        .limit(1)
+    )
+
+
+_OPEN_QUESTION = _latest_open(bindparam("intern_id"))
 
 
 def open_question_of(intern_id) -> tuple:
     """`open_question_kind` as two columns for a query that reads her (`intern_id`: its
     column), `now` bound as :now: her open question's id and kind, or NULLs."""
-
-    def latest(column):
-        return (
-            select(column)
-            .where(Question.intern_id == intern_id, *_OPEN_NOW)
-            .order_by(Question.asked_at.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-
-    return latest(Question.id).label("question_id"), latest(Question.kind).label("question_kind")
+    latest = _latest_open(intern_id)
+    return (
+        latest.with_only_columns(Question.id).scalar_subquery().label("question_id"),
+        latest.with_only_columns(Question.kind).scalar_subquery().label("question_kind"),
+    )
 
 
 def ask(session: Session, now: datetime, intern: Person, kind: str) -> tuple[Question, str]:
