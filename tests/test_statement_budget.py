@@ -100,3 +100,35 @@ def test_an_ok_compiles_no_statement_anew(faro, pinged, text_faro):
         event.remove(engine, "before_cursor_execute", hit_or_miss)
     assert b"anotamos que estas bien" in reply.data
     assert compiled_anew == []
+
+
+def test_the_text_is_committed_alone_before_it_is_acted_on(faro, pinged, text_faro):
+    """Her text is committed by itself before anything reads her: on PostgreSQL in autocommit
+    (the INSERT is the transaction: no BEGIN and no COMMIT to wait for), on SQLite in its own
+    BEGIN IMMEDIATE … COMMIT; the second transaction begins afterwards."""
+    steps: list[str] = []
+
+    def statement(connection, _cursor, text, *_args):
+        dbapi = connection.connection.dbapi_connection
+        alone = getattr(dbapi, "autocommit", False) is True  # psycopg's; sqlite3's is 3.12's
+        steps.append(("alone: " if alone else "") + " ".join(text.split())[:40])
+
+    def commit(_connection):
+        steps.append("COMMIT")
+
+    engine = faro.sessions.kw["bind"]
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    try:
+        reply = text_faro(pinged["ana"], "ok", sid="SMbudgetalone")
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "commit", commit)
+    assert b"anotamos que estas bien" in reply.data
+    stored = next(i for i, s in enumerate(steps) if "INSERT INTO inbound_message" in s)
+    if faro.engine.dialect.name == "postgresql":
+        assert steps[stored].startswith("alone: "), steps
+        assert not any(s.startswith("alone: ") for s in steps[stored + 1 :]), steps
+    else:
+        assert steps[stored - 1] == "BEGIN IMMEDIATE" and steps[stored + 1] == "COMMIT", steps
+    assert steps[stored + 1] == "COMMIT" and "inbound_message" not in steps[stored + 2], steps

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from bot.conversation import interpret as i
 from bot.conversation import responder_replies, strangers
 from escalation.base.config import NO_CONFIG, DomainConfig
-from escalation.base.db import one_writer
+from escalation.base.db import alone, one_writer
 from escalation.base.messages import render
 from escalation.base.models import UNCLEAR, InboundMessage, Incident, Person, Question
 from escalation.base.phones import BadPhone, split_address
@@ -122,7 +122,7 @@ def keep(
 
 def _keep(connection: Connection, row: dict) -> Stored:
     try:
-        with connection.begin():
+        with alone(connection):  # one statement: on PostgreSQL, without BEGIN and COMMIT
             return Stored(connection.scalar(_INSERT, row))
     except IntegrityError:  # its MessageSid is stored already, or something is wrong
         first = _first(connection, row["message_sid"])
@@ -144,7 +144,7 @@ def _acted_on(connection: Connection, sid: str):
 
 def _first(connection: Connection, sid: str):
     """The stored row of MessageSid `sid` (id, processed_at, reply), or None."""
-    with connection.begin():
+    with alone(connection):
         return connection.execute(_FIRST, {"sid": sid}).one_or_none()
 
 

@@ -195,6 +195,24 @@ def one_writer(connection: Connection) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def alone(connection: Connection) -> Iterator[None]:
+    """The block's one statement as a transaction of its own, committed when the block ends.
+    PostgreSQL commits it by itself (autocommit: no BEGIN nor COMMIT to wait for, and the row
+    is durable when the statement returns); SQLite begins and commits it as any write (its
+    write lock is taken at BEGIN). `connection` must not be in a transaction."""
+    if connection.dialect.name != "postgresql":
+        with connection.begin():
+            yield
+        return
+    connection.execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with connection.begin():  # SQLAlchemy's marker only: the DBAPI commits per statement
+            yield
+    finally:
+        connection.execution_options(isolation_level=connection.default_isolation_level)
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 

@@ -106,6 +106,7 @@ def fits(text: str) -> bool:
 def _environment(language: str) -> Environment:
     return Environment(
         loader=FileSystemLoader(CATALOG / language),
+        auto_reload=False,  # the catalog ships with the code: no stat of its file per text
         undefined=StrictUndefined,
         keep_trailing_newline=False,
         autoescape=False,
