@@ -5,8 +5,9 @@
 
 The interns have been pinged (their check-ins are open, as at 09:00). Prints:
 - the floor (bench/floor.py: signature check, one insert, TwiML) and Faro answering N signed
-  `ok` texts from distinct interns, served by the same gunicorn and driven by the same clients:
-  requests/s, p50/p99 latency, and Faro's share of the floor's throughput (target: >= 50%);
+  `ok` texts from distinct interns, served side by side by the same gunicorn and driven by the
+  same clients, in turn for --rounds rounds: requests/s and p50/p99 latency of each, and
+  Faro's share of the floor's throughput, round by round and their median (target: >= 50%);
 - the time from an emergency text to its first alert accepted by the local Twilio mock, one
   emergency after another (p50/p99);
 - a burst of --sos-burst emergencies in --sos-seconds (232 in 14 s, as in issue 11): each
@@ -205,7 +206,9 @@ def stop(process: subprocess.Popen) -> None:
     process.wait(timeout=30)
 
 
-def load(port: int, phones: list[str], body: str, clients: int) -> tuple[float, list[float]]:
+def load(
+    port: int, phones: list[str], body: str, clients: int, tag: str = ""
+) -> tuple[float, list[float]]:
     latencies: list[float] = []
     chunks = [phones[i::clients] for i in range(clients)]
     lock = threading.Lock()
@@ -213,7 +216,8 @@ def load(port: int, phones: list[str], body: str, clients: int) -> tuple[float, 
 
     def run(chunk: list[str], n: int) -> None:
         requests = [
-            signed(port, phone, body, f"SM{port}{body}{n}x{i}") for i, phone in enumerate(chunk)
+            signed(port, phone, body, f"SM{port}{body}{tag}{n}x{i}")
+            for i, phone in enumerate(chunk)
         ]
         ready.wait()
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -326,6 +330,7 @@ def main() -> None:
     parser.add_argument("--sos-seconds", type=float, default=14.0)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3, help="floor then Faro, this many times")
     args = parser.parse_args()
 
     with (
@@ -333,37 +338,53 @@ def main() -> None:
         TwilioMock(account_sid=SID, auth_token=TOKEN) as mock,
     ):
         url, server = database(args.engine, tmp)
-        n, e = args.requests, args.emergencies
-        phones = seed(url, n + e + args.sos_burst)
+        n, e, rounds = args.requests, args.emergencies, args.rounds
+        phones = seed(url, 2 * n * rounds + e + args.sos_burst)
+        sos = phones[2 * n * rounds :]
         try:
-            floor_port = _free_port()
+            floor_port, port = _free_port(), _free_port()
             floor = start_gunicorn(url, floor_port, mock.url, args.workers, FLOOR)
             try:
-                floor_elapsed, floor_latencies = load(floor_port, phones[:n], "ok", args.clients)
+                gunicorn = start_gunicorn(url, port, mock.url, args.workers)
+                try:
+                    # Served side by side, loaded in turn: a round is the floor, then Faro,
+                    # each answering n interns of their own (the machine's mood moves both).
+                    measured = []
+                    for r in range(rounds):
+                        mine = phones[2 * n * r : 2 * n * (r + 1)]
+                        floor_run = load(floor_port, mine[:n], "ok", args.clients, f"r{r}")
+                        faro_run = load(port, mine[n:], "ok", args.clients, f"r{r}")
+                        measured.append((floor_run, faro_run))
+                    stop(floor)
+                    one_by_one = [first for first, *_ in emergencies(port, sos[:e], mock)]
+                    bursting = burst(port, sos[e:], mock, url, args.sos_seconds, clients=8)
+                finally:
+                    stop(gunicorn)
             finally:
-                stop(floor)
-            port = _free_port()
-            gunicorn = start_gunicorn(url, port, mock.url, args.workers)
-            try:
-                elapsed, latencies = load(port, phones[:n], "ok", args.clients)
-                one_by_one = [first for first, *_ in emergencies(port, phones[n : n + e], mock)]
-                bursting = burst(port, phones[n + e :], mock, url, args.sos_seconds, clients=8)
-            finally:
-                stop(gunicorn)
+                if floor.poll() is None:
+                    stop(floor)
         finally:
             if server is not None:
                 server.stop()
-    print(f"engine={args.engine} workers={args.workers} clients={args.clients}")
-    floor_rate, rate = len(floor_latencies) / floor_elapsed, len(latencies) / elapsed
-    for name, count, took, values in (
-        ("floor", len(floor_latencies), floor_elapsed, floor_latencies),
-        ("faro ", len(latencies), elapsed, latencies),
-    ):
-        print(
-            f"inbound ok, {name}: {count} requests in {took:.2f}s = {count / took:.0f} req/s; "
-            f"p50 {percentile(values, 50):.1f} ms, p99 {percentile(values, 99):.1f} ms"
-        )
-    print(f"faro / floor throughput: {rate / floor_rate:.0%} (target >= 50%)")
+    print(f"engine={args.engine} workers={args.workers} clients={args.clients} rounds={rounds}")
+    ratios = []
+    for r, ((floor_took, floor_latencies), (took, latencies)) in enumerate(measured, 1):
+        for name, count, elapsed, values in (
+            ("floor", len(floor_latencies), floor_took, floor_latencies),
+            ("faro ", len(latencies), took, latencies),
+        ):
+            print(
+                f"round {r}, inbound ok, {name}: {count} requests in {elapsed:.2f}s = "
+                f"{count / elapsed:.0f} req/s; p50 {percentile(values, 50):.1f} ms, "
+                f"p99 {percentile(values, 99):.1f} ms"
+            )
+        ratios.append((len(latencies) / took) / (len(floor_latencies) / floor_took))
+    every = [value for (_f, (_t, latencies)) in measured for value in latencies]
+    print(
+        f"faro / floor throughput: median {statistics.median(ratios):.0%} of {rounds} rounds "
+        f"({', '.join(f'{ratio:.0%}' for ratio in ratios)}; target >= 50%); faro's p99 over "
+        f"all rounds {percentile(every, 99):.1f} ms (target < 50 ms)"
+    )
     print(
         f"emergency -> first alert at the Twilio mock, one after another: {len(one_by_one)} "
         f"incidents; p50 {percentile(one_by_one, 50):.1f} ms, "
