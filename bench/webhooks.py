@@ -369,7 +369,8 @@ def main() -> None:
                         floor_run = load(floor_port, mine[:n], "ok", args.clients, f"r{r}")
                         faro_run = load(port, mine[n:], "ok", args.clients, f"r{r}")
                         measured.append((floor_run, faro_run))
-                        sent_elsewhere(url)
+                        if r < rounds - 1:  # the last round's stay queued, as the SOS find them
+                            sent_elsewhere(url)
                     stop(floor)
                     one_by_one = [first for first, *_ in emergencies(port, sos[:e], mock)]
                     bursting = burst(port, sos[e:], mock, url, args.sos_seconds, clients=8)

@@ -79,9 +79,14 @@ def fine(
     values = {"intern_id": intern.id, "since": today - PENDING_DAYS, "today": today, "now": now}
     rows = session.connection().execute(_HER_OK, values).all()
     recent = [row for row in rows if row.id is not None]
-    record_fine(session, now, intern, today, recent, message_id=message_id, via=via)
-    cleared = all_clear(session, now, intern, closable=bool(rows[0].closable))
-    after_checkin(session, now, intern, blocked=bool(rows[0].mood_blocked))
+    answered = [record_fine(session, now, intern, today, recent, message_id=message_id, via=via)]
+    closable = bool(rows[0].closable)
+    if closable:  # what her OK closes has events of its own: hers is written before them
+        record_many(session, answered)
+        answered = []
+    cleared = all_clear(session, now, intern, closable=closable)
+    # Her event is written with the mood question's, in one INSERT (or alone, if none).
+    after_checkin(session, now, intern, blocked=bool(rows[0].mood_blocked), events=answered)
     return cleared
 
 
@@ -94,10 +99,11 @@ def record_fine(
     *,
     message_id: int | None,
     via: str | None = None,
-) -> None:
+) -> dict:
     """The intern said she is fine: her pending check-in is answered (late if past its
     deadline), or today's if none is pending (an answer before the ping means no ping today).
-    `recent`: her check-ins since `today - PENDING_DAYS`, newest first (`_HER_OK`)."""
+    `recent`: her check-ins since `today - PENDING_DAYS`, newest first (`_HER_OK`). Returns
+    its event as an `event_row`, for the caller to write (`record_many`)."""
     connection = session.connection()
     checkin = _answered_one(recent, today)
     first = checkin is None or checkin.answered_at is None
@@ -109,7 +115,7 @@ def record_fine(
         _forget_loaded(session, checkin.id)
     answered_at = now if first else checkin.answered_at
     deadline = checkin.deadline_at if checkin is not None else None
-    row = event_row(
+    return event_row(
         now,
         "checkin_answered",
         person_id=intern.id,
@@ -119,7 +125,6 @@ def record_fine(
         repeated=not first,
         **({"via": via} if via else {}),
     )
-    record_many(session, [row])
 
 
 _ANSWER = (

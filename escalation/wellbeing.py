@@ -10,6 +10,7 @@ in events on the intern's own timeline, never in a responder's alert.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, bindparam, exists, insert, or_, select, update
@@ -136,18 +137,26 @@ def ask_by_text(session: Session, now: datetime, intern: Person, kind: str) -> Q
 
 
 def _ask_first_by_text(
-    session: Session, now: datetime, intern: Person, kind: str, *, delay: timedelta
+    session: Session,
+    now: datetime,
+    intern: Person,
+    kind: str,
+    *,
+    delay: timedelta,
+    events: Sequence[dict] = (),
 ) -> None:
     """Ask her a question when the caller knows she has none open and none of this kind
     today: its row, its event and its text, in Core statements built once (the 09:00 burst's
-    mood questions pass here). A question waits for the day's pings (`PRIORITY_LOW`)."""
+    mood questions pass here). A question waits for the day's pings (`PRIORITY_LOW`).
+    `events`: the caller's, written before the question's in the same INSERT."""
     session.flush()  # the events written before stay before this one
     session.connection().execute(
         _NEW_QUESTION,
         {"intern_id": intern.id, "kind": kind, "local_date": local_day(now, intern.timezone),
          "asked_at": now, "expires_at": now + EXPIRE_AFTER},
     )  # fmt: skip
-    record_many(session, [event_row(now, "question_asked", person_id=intern.id, question=kind)])
+    asked = event_row(now, "question_asked", person_id=intern.id, question=kind)
+    record_many(session, [*events, asked])
     text = render(TEMPLATE[kind], intern.language, name=intern.first_name)
     queue_many(session, [message_row(now, kind=f"question_{kind}", body=text, person=intern,
                                      priority=PRIORITY_LOW, delay=delay)])  # fmt: skip
@@ -299,12 +308,28 @@ def _dropped(rows: list[tuple[date, int]]) -> bool:
 
 
 def after_checkin(
-    session: Session, now: datetime, intern: Person, *, blocked: bool | None = None
+    session: Session,
+    now: datetime,
+    intern: Person,
+    *,
+    blocked: bool | None = None,
+    events: Sequence[dict] = (),
 ) -> bool:
     """The daily mood question, as its own text right after a check-in is answered: on by
     default, at most once a day, not on PHQ-2 days, not while another question is open or a
     self-harm incident is open, never to someone who left or opted out. Returns whether it
-    was asked. `blocked`: `MOOD_BLOCKED` as the caller read it, with what else it needed."""
+    was asked. `blocked`: `MOOD_BLOCKED` as the caller read it, with what else it needed.
+    `events`: the caller's `event_row`s yet to write, written before the question's in one
+    INSERT (every `OK` of the 09:00 burst has two), or alone when none is asked."""
+    if _mood_due(session, now, intern, blocked):
+        # A short delay so the question arrives after the thank-you it follows.
+        _ask_first_by_text(session, now, intern, MOOD, delay=MOOD_DELAY, events=events)
+        return True
+    record_many(session, list(events))
+    return False
+
+
+def _mood_due(session: Session, now: datetime, intern: Person, blocked: bool | None) -> bool:
     if not intern.takes_prompts:
         return False
     university = intern.university
@@ -317,11 +342,7 @@ def after_checkin(
         blocked = session.connection().scalar(
             _MOOD_BLOCKED, {"intern_id": intern.id, "today": today, "now": now}
         )
-    if blocked:
-        return False
-    # A short delay so the question arrives after the thank-you it follows.
-    _ask_first_by_text(session, now, intern, MOOD, delay=MOOD_DELAY)
-    return True
+    return not blocked
 
 
 # Today's mood question asked, any question still open, or a self-harm incident open (her

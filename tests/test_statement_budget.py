@@ -18,7 +18,7 @@ from tests.stories import statements, tick
 # (SQLite, PostgreSQL): the two differ where the engines do (the events' chain is one
 # function call on PostgreSQL, three statements on SQLite; PostgreSQL's BEGIN is implicit).
 BUDGET = {
-    "ok": (14, 10),
+    "ok": (13, 9),
     "sos": (29, 20),
     "mood_answer": (12, 8),
     "repeat": (4, 2),

@@ -26,7 +26,6 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, event, insert, inspect, select, text, update
@@ -38,6 +37,13 @@ GENESIS = "0" * 64  # the `prev_hash` of the first event
 HEAD_ID = 1
 _WRITTEN = "faro.events_written"  # ids of this transaction's events, read and written here
 _CHUNK = 5_000
+
+
+# What an event's hash covers (`content`), as an INSERT … RETURNING gives it back.
+CONTENT_COLUMNS = tuple(
+    Event.__table__.c[name]
+    for name in ("id", "at", "kind", "person_id", "incident_id", "message_id", "data")
+)
 
 
 def content(row: Any) -> str:
@@ -118,13 +124,12 @@ _BULK = "faro.events_bulk"  # events it inserted in bulk, by id: their rows as w
 _DOUBT = "faro.savepoint_rolled_back"  # a SAVEPOINT rolled back: bulk rows may be gone
 
 
-def written(session: Session, ids: Iterable[int], row: dict[str, Any] | None = None) -> None:
-    """Note events this transaction wrote with a Core INSERT (`timeline.record_many`): their
-    ids, read back at commit, or the one event's `row` as written with its id (nothing to
-    read back). Those added through the ORM are noted by the flush."""
+def written(session: Session, rows: Iterable[Any]) -> None:
+    """Note events this transaction wrote with a Core INSERT (`timeline.record_many`), as it
+    returned them (`CONTENT_COLUMNS`). Those added through the ORM are noted by the flush."""
     noted = session.info.setdefault(_BULK, {})
-    for id_ in ids:
-        noted[id_] = SimpleNamespace(id=id_, **row) if row is not None else None
+    for row in rows:
+        noted[row.id] = row
 
 
 @event.listens_for(Session, "after_flush")
@@ -148,8 +153,7 @@ def _chain(session: Session) -> None:
         if session.info.pop(_DOUBT, False):  # which are still there: the database knows
             rows += _unchained(session, set(bulk))
         else:
-            rows += [row for row in bulk.values() if row is not None]
-            rows += _unchained(session, {id_ for id_, row in bulk.items() if row is None})
+            rows += bulk.values()
     if rows:
         extend(session, sorted(rows, key=lambda row: row.id))
 

@@ -162,14 +162,14 @@ def event_row(
 
 def record_many(session: Session, rows: list[dict[str, Any]]) -> None:
     """Append `event_row`s in one multi-row INSERT (a flush per event is the cost at scale);
-    their ids go to the hash chain, which numbers them when the transaction commits."""
-    if rows:  # the chain numbers them at commit, in the order of their ids
-        ids = session.connection().execute(_INSERT_EVENTS, rows).scalars().all()
-        # A batch's ids come back as a set (RETURNING has no order): read back at commit.
-        audit.written(session, ids, rows[0] if len(rows) == 1 else None)
+    they go to the hash chain, which numbers them when the transaction commits, as the
+    INSERT returned them (RETURNING has no order, but each row comes back whole: nothing is
+    read back at commit)."""
+    if rows:
+        audit.written(session, session.connection().execute(_INSERT_EVENTS, rows).all())
 
 
-_INSERT_EVENTS = insert(Event.__table__).returning(Event.__table__.c.id)
+_INSERT_EVENTS = insert(Event.__table__).returning(*audit.CONTENT_COLUMNS)
 
 
 def message_row(
