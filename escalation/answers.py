@@ -79,14 +79,14 @@ def fine(
     values = {"intern_id": intern.id, "since": today - PENDING_DAYS, "today": today, "now": now}
     rows = session.connection().execute(_HER_OK, values).all()
     recent = [row for row in rows if row.id is not None]
-    answered = [record_fine(session, now, intern, today, recent, message_id=message_id, via=via)]
+    answered = record_fine(session, now, intern, today, recent, message_id=message_id, via=via)
     closable = bool(rows[0].closable)
     if closable:  # what her OK closes has events of its own: hers is written before them
-        record_many(session, answered)
-        answered = []
+        record_many(session, [answered])
     cleared = all_clear(session, now, intern, closable=closable)
-    # Her event is written with the mood question's, in one INSERT (or alone, if none).
-    after_checkin(session, now, intern, blocked=bool(rows[0].mood_blocked), events=answered)
+    # Else her event is written with the mood question's, in one INSERT (or alone, if none).
+    blocked = bool(rows[0].mood_blocked)
+    after_checkin(session, now, intern, blocked=blocked, events=[] if closable else [answered])
     return cleared
 
 

@@ -35,7 +35,6 @@ from escalation.base.models import AuditHead, Event
 
 GENESIS = "0" * 64  # the `prev_hash` of the first event
 HEAD_ID = 1
-_WRITTEN = "faro.events_written"  # ids of this transaction's events, read and written here
 _CHUNK = 5_000
 
 
