@@ -26,7 +26,7 @@ from escalation.base.schedule import local_date
 from escalation.base.timeline import event_row, record_many
 from escalation.incidents import resolve
 from escalation.trips import end_open_trip
-from escalation.wellbeing import MOOD_BLOCKED, after_checkin
+from escalation.wellbeing import MOOD_DELAY
 
 # An answer counts for the latest unanswered ping of these last days (yesterday's, after midnight).
 PENDING_DAYS = timedelta(days=3)
@@ -68,26 +68,19 @@ def fine(
     session: Session, now: datetime, intern: Person, *, message_id: int | None, via: str | None
 ) -> list[str]:
     """Her "I am fine", however it came (a text, or `via` a call, a key on a call: the timeline
-    shows it): her check-in answered (`record_fine`), the all-clear on what her silence opened
-    (`all_clear`), then the day's mood question (`wellbeing.after_checkin`). What the three
-    need is read in one statement first: her recent check-ins, whether anything closable is
-    open, whether the mood question is blocked (answering and the all-clear change neither of
-    the last two: a self-harm incident or a question is not theirs to close). Returns the
-    codes closed. Core statements built once: every `OK` of the 09:00 burst passes here."""
+    shows it): her check-in answered (`record_fine`, which also makes the day's mood question
+    due, for the tick to ask), then the all-clear on what her silence opened (`all_clear`).
+    What both need is read in one statement first: her recent check-ins and whether anything
+    closable is open. Returns the codes closed. Core statements built once: every `OK` of the
+    09:00 burst passes here."""
     today = local_date(intern, now)
     session.flush()  # what the conversation wrote before stays before her answer
-    values = {"intern_id": intern.id, "since": today - PENDING_DAYS, "today": today, "now": now}
+    values = {"intern_id": intern.id, "since": today - PENDING_DAYS}
     rows = session.connection().execute(_HER_OK, values).all()
     recent = [row for row in rows if row.id is not None]
     answered = record_fine(session, now, intern, today, recent, message_id=message_id, via=via)
-    closable = bool(rows[0].closable)
-    if closable:  # what her OK closes has events of its own: hers is written before them
-        record_many(session, [answered])
-    cleared = all_clear(session, now, intern, closable=closable)
-    # Else her event is written with the mood question's, in one INSERT (or alone, if none).
-    blocked = bool(rows[0].mood_blocked)
-    after_checkin(session, now, intern, blocked=blocked, events=[] if closable else [answered])
-    return cleared
+    record_many(session, [answered])
+    return all_clear(session, now, intern, closable=bool(rows[0].closable))
 
 
 def record_fine(
@@ -102,16 +95,20 @@ def record_fine(
 ) -> dict:
     """The intern said she is fine: her pending check-in is answered (late if past its
     deadline), or today's if none is pending (an answer before the ping means no ping today).
-    `recent`: her check-ins since `today - PENDING_DAYS`, newest first (`_HER_OK`). Returns
-    its event as an `event_row`, for the caller to write (`record_many`)."""
+    Its first answer makes the day's mood question due MOOD_DELAY later (after the thank-you
+    it follows): the tick decides then whether to ask it. `recent`: her check-ins since
+    `today - PENDING_DAYS`, newest first (`_HER_OK`). Returns its event as an `event_row`,
+    for the caller to write (`record_many`)."""
     connection = session.connection()
     checkin = _answered_one(recent, today)
     first = checkin is None or checkin.answered_at is None
+    mood_at = now + MOOD_DELAY
     if checkin is None:
-        values = {"intern_id": intern.id, "local_date": today, "answered_at": now}
+        values = {"intern_id": intern.id, "local_date": today, "answered_at": now,
+                  "mood_at": mood_at}  # fmt: skip
         connection.execute(_NEW, values)
     elif first:
-        connection.execute(_ANSWER, {"checkin_id": checkin.id, "answered": now})
+        connection.execute(_ANSWER, {"checkin_id": checkin.id, "answered": now, "mood": mood_at})
         _forget_loaded(session, checkin.id)
     answered_at = now if first else checkin.answered_at
     deadline = checkin.deadline_at if checkin is not None else None
@@ -130,7 +127,12 @@ def record_fine(
 _ANSWER = (
     update(CheckIn.__table__)
     .where(CheckIn.id == bindparam("checkin_id"))
-    .values(answered_at=bindparam("answered"), remind_at=None, escalate_at=None)
+    .values(
+        answered_at=bindparam("answered"),
+        remind_at=None,
+        escalate_at=None,
+        mood_at=bindparam("mood"),
+    )
 )
 _NEW = insert(CheckIn.__table__)  # a check-in answered before any ping: today's
 
@@ -180,17 +182,14 @@ _CLOSABLE = (
     Incident.drill.is_(False),
 )
 _LOAD_CLOSABLE = select(Incident).where(*_CLOSABLE)
-# In one row or more: whether her OK has anything to close, whether the mood question is
-# blocked, and her check-ins of the last few days, newest first (the pending one, or today's,
-# is among them; NULLs when she has none). Built once.
+# In one row or more: whether her OK has anything to close, and her check-ins of the last
+# few days, newest first (the pending one, or today's, is among them; NULLs when she has
+# none). Built once.
 _C = CheckIn.__table__.c
-_HER = select(
-    exists().where(*_CLOSABLE).label("closable"), MOOD_BLOCKED.label("mood_blocked")
-).subquery("her")
+_HER = select(exists().where(*_CLOSABLE).label("closable")).subquery("her")
 _HER_OK = (
     select(
         _HER.c.closable,
-        _HER.c.mood_blocked,
         _C.id,
         _C.local_date,
         _C.sent_at,

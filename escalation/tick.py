@@ -54,6 +54,7 @@ DUE_WORK = (
     Step("ack_checks", engine.handle_one_ack_check),
     Step("escalation", engine.handle_one_due_step),
     Step("failovers", engine.handle_one_failed_alert),
+    Step("moods", wellbeing.handle_some_due_moods, wellbeing.MOOD_BATCH),
     Step("questionnaires", wellbeing.handle_one_due_phq),
     Step("questions_expired", wellbeing.handle_one_expired_question),
 )

@@ -10,14 +10,13 @@ in events on the intern's own timeline, never in a responder's alert.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, bindparam, exists, insert, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from escalation.base.config import DomainConfig
-from escalation.base.db import first_due
+from escalation.base.db import first_due, skip_locked
 from escalation.base.messages import render
 from escalation.base.models import (
     CALL_OFFER,
@@ -136,30 +135,25 @@ def ask_by_text(session: Session, now: datetime, intern: Person, kind: str) -> Q
     return question
 
 
-def _ask_first_by_text(
-    session: Session,
-    now: datetime,
-    intern: Person,
-    kind: str,
-    *,
-    delay: timedelta,
-    events: Sequence[dict] = (),
-) -> None:
-    """Ask her a question when the caller knows she has none open and none of this kind
-    today: its row, its event and its text, in Core statements built once (the 09:00 burst's
-    mood questions pass here). A question waits for the day's pings (`PRIORITY_LOW`).
-    `events`: the caller's, written before the question's in the same INSERT."""
-    session.flush()  # the events written before stay before this one
+def _ask_first_by_text(session: Session, now: datetime, interns: list[Person], kind: str) -> None:
+    """Ask each of them a question when the caller knows she has none open and none of this
+    kind today: their rows, events and texts in three multi-row INSERTs built once (the 09:00
+    burst's mood questions pass here, a batch per tick). A question waits for the day's pings
+    (`PRIORITY_LOW`)."""
+    if not interns:
+        return
+    session.flush()  # the events written before stay before these
     session.connection().execute(
         _NEW_QUESTION,
-        {"intern_id": intern.id, "kind": kind, "local_date": local_day(now, intern.timezone),
-         "asked_at": now, "expires_at": now + EXPIRE_AFTER},
+        [{"intern_id": intern.id, "kind": kind, "local_date": local_day(now, intern.timezone),
+          "asked_at": now, "expires_at": now + EXPIRE_AFTER} for intern in interns],
     )  # fmt: skip
-    asked = event_row(now, "question_asked", person_id=intern.id, question=kind)
-    record_many(session, [*events, asked])
-    text = render(TEMPLATE[kind], intern.language, name=intern.first_name)
-    queue_many(session, [message_row(now, kind=f"question_{kind}", body=text, person=intern,
-                                     priority=PRIORITY_LOW, delay=delay)])  # fmt: skip
+    record_many(session, [event_row(now, "question_asked", person_id=intern.id, question=kind)
+                          for intern in interns])  # fmt: skip
+    queue_many(session, [message_row(now, kind=f"question_{kind}", person=intern,
+                                     body=render(TEMPLATE[kind], intern.language,
+                                                 name=intern.first_name),
+                                     priority=PRIORITY_LOW) for intern in interns])  # fmt: skip
 
 
 _NEW_QUESTION = insert(Question.__table__)
@@ -307,62 +301,80 @@ def _dropped(rows: list[tuple[date, int]]) -> bool:
 # --- what the daily check-in triggers --------------------------------------------------------
 
 
-def after_checkin(
-    session: Session,
-    now: datetime,
-    intern: Person,
-    *,
-    blocked: bool | None = None,
-    events: Sequence[dict] = (),
-) -> bool:
-    """The daily mood question, as its own text right after a check-in is answered: on by
-    default, at most once a day, not on PHQ-2 days, not while another question is open or a
-    self-harm incident is open, never to someone who left or opted out. Returns whether it
-    was asked. `blocked`: `MOOD_BLOCKED` as the caller read it, with what else it needed.
-    `events`: the caller's `event_row`s yet to write, written before the question's in one
-    INSERT (every `OK` of the 09:00 burst has two), or alone when none is asked."""
-    if _mood_due(session, now, intern, blocked):
-        # A short delay so the question arrives after the thank-you it follows.
-        _ask_first_by_text(session, now, intern, MOOD, delay=MOOD_DELAY, events=events)
-        return True
-    record_many(session, list(events))
-    return False
+MOOD_BATCH = 200  # check-ins a transaction of the tick asks about
 
 
-def _mood_due(session: Session, now: datetime, intern: Person, blocked: bool | None) -> bool:
+def handle_some_due_moods(
+    session: Session, now: datetime, config: DomainConfig, limit: int = MOOD_BATCH
+) -> int:
+    """The daily mood question, as its own text shortly after a check-in is answered
+    (`CheckIn.mood_at`, set by her OK MOOD_DELAY ahead), for up to `limit` due check-ins in
+    one transaction; returns how many were due. On by default, at most once a day, not on
+    PHQ-2 days, not while another question is open or a self-harm incident is open, never to
+    someone who left or opted out: decided now, each check-in once (its `mood_at` is cleared,
+    claimed under FOR UPDATE SKIP LOCKED on PostgreSQL)."""
+    query = select(CheckIn.id, CheckIn.intern_id).where(CheckIn.mood_at <= now)
+    due = session.execute(skip_locked(query.order_by(CheckIn.mood_at).limit(limit), session)).all()
+    if not due:
+        return 0
+    checkins = CheckIn.__table__
+    session.execute(
+        update(checkins).where(checkins.c.id.in_([row.id for row in due])).values(mood_at=None)
+    )
+    interns = session.scalars(
+        select(Person)
+        .where(Person.id.in_({row.intern_id for row in due}))
+        .order_by(Person.id)
+        .options(joinedload(Person.university))
+    ).all()
+    candidates = [intern for intern in interns if _mood_day(now, intern)]
+    blocked = _mood_blocked(session, now, candidates)
+    _ask_first_by_text(session, now, [i for i in candidates if i.id not in blocked], MOOD)
+    return len(due)
+
+
+def _mood_day(now: datetime, intern: Person) -> bool:
+    """Whether she takes today's mood question, as far as her own row says: she still takes
+    prompts, her university asks it, and today is not her questionnaire day."""
     if not intern.takes_prompts:
         return False
     university = intern.university
     if university is not None and not university.mood_enabled:
         return False
-    today = local_day(now, intern.timezone)
-    if today.isoweekday() == _phq_weekday(university):
-        return False
-    if blocked is None:
-        blocked = session.connection().scalar(
-            _MOOD_BLOCKED, {"intern_id": intern.id, "today": today, "now": now}
-        )
-    return not blocked
+    return local_day(now, intern.timezone).isoweekday() != _phq_weekday(university)
 
 
-# Today's mood question asked, any question still open, or a self-harm incident open (her
-# id, her day and the instant bound as :intern_id, :today and :now): one read.
-MOOD_BLOCKED = or_(
-    exists().where(
-        Question.intern_id == bindparam("intern_id"),
-        or_(
-            and_(Question.kind == MOOD, Question.local_date == bindparam("today")),
-            and_(*_OPEN_NOW),
+def _mood_blocked(session: Session, now: datetime, interns: list[Person]) -> set[int]:
+    """Those of `interns` asked today's mood question already, or with a question still open,
+    or a self-harm incident open: two reads for the batch."""
+    if not interns:
+        return set()
+    ids, today = [i.id for i in interns], {i.id: local_day(now, i.timezone) for i in interns}
+    questions = session.execute(
+        select(Question.intern_id, Question.kind, Question.local_date, and_(*_OPEN_NOW)).where(
+            Question.intern_id.in_(ids),
+            or_(
+                and_(Question.kind == MOOD, Question.local_date.in_(set(today.values()))),
+                and_(*_OPEN_NOW),
+            ),
         ),
-    ),
-    exists().where(
-        Incident.intern_id == bindparam("intern_id"),
-        Incident.kind == SELF_HARM,
-        Incident.resolved_at.is_(None),
-        Incident.drill.is_(False),
-    ),
-)
-_MOOD_BLOCKED = select(MOOD_BLOCKED)
+        {"now": now},
+    ).all()
+    blocked = {
+        intern_id
+        for intern_id, kind, day, open_now in questions
+        if open_now or (kind == MOOD and day == today[intern_id])
+    }
+    return blocked | set(
+        session.scalars(
+            select(Incident.intern_id).where(
+                Incident.intern_id.in_(ids),
+                Incident.kind == SELF_HARM,
+                Incident.resolved_at.is_(None),
+                Incident.drill.is_(False),
+            )
+        )
+    )
 
 
 def _busy(session: Session, intern: Person, now: datetime) -> bool:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from escalation.base.db import transaction
-from escalation.base.models import MOOD, SUPPORT, Person, Question, University
-from escalation.wellbeing import after_checkin
+from escalation.base.models import CALL_OFFER, MOOD, SUPPORT, Person, Question, University
+from escalation.wellbeing import ask_by_text
 from tests.conftest import at
 from tests.stories import events, incidents, rows, sms_to, text, tick, update_person
 
@@ -90,8 +90,33 @@ def test_a_drop_of_two_below_her_own_average_offers_a_call(faro, people, transpo
 
 def test_no_mood_question_for_an_intern_who_opted_out(faro, people, transport):
     one_intern(faro, people)
-    update_person(faro, people["ana"], opted_out_at=at("2026-11-24T07:00:00-06:00"))
-    with transaction(faro.sessions) as session:
-        ana = session.scalar(select(Person).where(Person.phone == people["ana"]))
-        assert after_checkin(session, at("2026-11-24T08:05:00-06:00"), ana) is False
+    tick(faro, "2026-11-24T08:00:00-06:00")
+    text(faro, people["ana"], "ok", "2026-11-24T08:05:00-06:00")
+    # She leaves before the question is due: it is decided when it is due, not at her OK.
+    update_person(faro, people["ana"], opted_out_at=at("2026-11-24T08:05:10-06:00"))
+    tick(faro, "2026-11-24T08:06:00-06:00")
     assert rows(faro, Question) == []
+
+
+def test_the_question_waits_a_moment_after_her_thanks(faro, people, transport):
+    one_intern(faro, people)
+    tick(faro, "2026-11-24T08:00:00-06:00")
+    text(faro, people["ana"], "ok", "2026-11-24T08:05:00-06:00")
+    tick(faro, "2026-11-24T08:05:10-06:00")
+    assert rows(faro, Question) == []  # not yet: the thank-you leaves first
+    tick(faro, "2026-11-24T08:05:30-06:00")
+    [question] = rows(faro, Question)
+    assert question.kind == MOOD
+    tick(faro, "2026-11-24T08:06:00-06:00")
+    assert len([b for b in sms_to(transport, people["ana"]) if b.startswith(MOOD_QUESTION)]) == 1
+
+
+def test_no_mood_question_while_another_question_is_open(faro, people, transport):
+    one_intern(faro, people)
+    tick(faro, "2026-11-24T08:00:00-06:00")
+    text(faro, people["ana"], "ok", "2026-11-24T08:05:00-06:00")
+    with transaction(faro.sessions) as session:  # a call offer asked meanwhile
+        ana = session.scalar(select(Person).where(Person.phone == people["ana"]))
+        ask_by_text(session, at("2026-11-24T08:05:05-06:00"), ana, CALL_OFFER)
+    tick(faro, "2026-11-24T08:06:00-06:00")
+    assert [q.kind for q in rows(faro, Question)] == [CALL_OFFER]

@@ -139,8 +139,9 @@ def test_each_emergency_reaches_a_first_human_before_any_is_told_to_everyone(far
 
 
 def test_a_mood_question_waits_for_the_pings_still_queued(faro, people):
-    """Her `ok` queues her mood question; at a slow sender it leaves after the pings that are
-    still waiting, however far their deadlines: a ping is someone's safety."""
+    """Her `ok` makes her mood question due, and the next pass queues it; at a slow sender it
+    leaves after the pings that are still waiting, however far their deadlines: a ping is
+    someone's safety."""
     tick(faro, DAY.format("07:00"))
     held(faro, DAY.format("08:00"))
     with transaction(faro.sessions) as session:  # Ana's ping left; Beto's still waits
@@ -148,6 +149,7 @@ def test_a_mood_question_waits_for_the_pings_still_queued(faro, people):
                         .values(sent_at=at(NINE), next_attempt_at=None))  # fmt: skip
     receive(faro.sessions, at(DAY.format("08:02")), sid="SMmood", from_address=people["ana"],
             body="ok")  # fmt: skip
+    held(faro, "2026-11-24T08:02:30-06:00")  # MOOD_DELAY after her ok
     transport = RecordingTransport()
     dispatch(faro, transport, DAY.format("08:03"), mps=1.0, limit=1)
     dispatch(faro, transport, DAY.format("08:04"), mps=1.0, limit=1)

@@ -19,7 +19,7 @@ from functools import cached_property
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session, joinedload, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.conversation import interpret as i
 from bot.conversation import responder_replies, strangers
@@ -284,15 +284,13 @@ def settle(
         raise Overtaken(message.id)
 
 
-_SENDER = (
-    select(Person)
-    .options(joinedload(Person.university), joinedload(Person.unit))
-    .where(Person.phone == bindparam("phone"))
-)
+# Her row alone: what answering an OK needs. Her university and unit are loaded when an
+# answer reads them (an emergency's alert, a trip's grace), one statement each, then.
+_SENDER = select(Person).where(Person.phone == bindparam("phone"))
 
 
 def sender(session: Session, phone: str | None) -> Person | None:
-    """The roster's person with this phone (active or not), with what answering her needs."""
+    """The roster's person with this phone (active or not)."""
     if phone is None:
         return None
     return session.scalar(_SENDER, {"phone": phone})

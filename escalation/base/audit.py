@@ -6,13 +6,19 @@ number and its content (id, instant, kind, person, incident, message, data) in o
 JSON form. `verify` walks the chain in `seq` order and names the first event that no longer matches
 (altered), the first number missing (deleted), and any event outside the chain (inserted).
 
-How the chain stays one line with several processes writing: the chain is extended in the
-committing transaction's last moment (`before_commit`), under the row lock of the single
-`audit_head` row (`SELECT … FOR UPDATE` on PostgreSQL; SQLite's write lock, taken at BEGIN,
-already serialises writers). Committers queue on that lock only while their own events are
-numbered: on PostgreSQL one call of the `faro_chain` function (the contents are made before,
-outside the lock), then the commit. So `seq` follows commit order and no two transactions can
-take the same place; a transaction that rolls back gives its place back with its events.
+How the chain stays one line with several processes writing: `seq` follows commit order, and
+no two transactions can take the same place; a transaction (or a SAVEPOINT) that rolls back
+gives its place back with its events.
+- PostgreSQL: the chain is extended in the committing transaction's last moment
+  (`before_commit`), under the row lock of the single `audit_head` row. Committers queue on
+  that lock only while their own events are numbered: one call of the `faro_chain` function
+  (the contents are made before, outside the lock), then the commit.
+- SQLite: its write lock, taken at BEGIN, serialises whole transactions, so insertion order is
+  commit order, and each event is chained as it is inserted, by the trigger `event_chained`
+  (migration 0009) calling `faro_link` (`escalation.base.links`), registered on every connection
+  Faro opens (`escalation.base.db`): no statement of its own. An INSERT through a connection
+  without it (the sqlite3 shell) is refused; a table rebuilt by a later migration must create
+  the trigger again.
 
 A chain without a secret shows tampering against a head somebody kept: whoever can write to
 the database and recompute every later hash can build a consistent new chain. So exports carry
@@ -21,17 +27,17 @@ the head they cover (`seq:hash`), and `verify(…, head=…)` checks that head i
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC
 from typing import Any
 
-from sqlalchemy import bindparam, event, insert, inspect, select, text, update
+from sqlalchemy import bindparam, event, inspect, select, text, update
 from sqlalchemy.orm import Session
 
+from escalation.base.links import content, digest, link
 from escalation.base.models import AuditHead, Event
+
+__all__ = ["content", "digest", "link"]  # the formula, kept beside the chain it makes
 
 GENESIS = "0" * 64  # the `prev_hash` of the first event
 HEAD_ID = 1
@@ -45,24 +51,25 @@ CONTENT_COLUMNS = tuple(
 )
 
 
-def content(row: Any) -> str:
-    """An event's content in canonical form: what its hash covers besides its place and link.
-    `row`: an event row read from the database (or an Event)."""
-    at = row.at.astimezone(UTC).isoformat(timespec="microseconds")
-    fields = [row.id, at, row.kind, row.person_id, row.incident_id, row.message_id]
-    fields.append(row.data or {})
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-
-
-def digest(prev_hash: str, seq: int, content_: str) -> str:
-    """SHA-256 of `prev_hash \n seq \n content`, hex: the one formula, also computed by
-    PostgreSQL's `faro_chain` (migrations 0006)."""
-    return hashlib.sha256(f"{prev_hash}\n{seq}\n{content_}".encode("ascii")).hexdigest()
-
-
-def link(prev_hash: str, row: Any, seq: int) -> str:
-    """The hash of event `row` as number `seq`, after the event whose hash is `prev_hash`."""
-    return digest(prev_hash, seq, content(row))
+# What chains an event on SQLite (migration 0009): the head moves on by one, and the event gets
+# its place, its link and its hash. The head is made again if somebody deleted it (`verify`
+# then reports the chain broken), as PostgreSQL's `faro_chain` does.
+SQLITE_TRIGGER = f"""
+CREATE TRIGGER event_chained AFTER INSERT ON event WHEN NEW.seq IS NULL
+BEGIN
+    INSERT OR IGNORE INTO audit_head (id, seq, hash) VALUES ({HEAD_ID}, 0, '{GENESIS}');
+    UPDATE event
+       SET seq = head.seq + 1,
+           prev_hash = head.hash,
+           hash = faro_link(head.hash, head.seq + 1, NEW.id, NEW.at, NEW.kind, NEW.person_id,
+                            NEW.incident_id, NEW.message_id, NEW.data)
+      FROM (SELECT seq, hash FROM audit_head WHERE id = {HEAD_ID}) AS head
+     WHERE event.id = NEW.id;
+    UPDATE audit_head
+       SET (seq, hash) = (SELECT seq, hash FROM event WHERE id = NEW.id)
+     WHERE id = {HEAD_ID};
+END
+"""
 
 
 def chain(rows: Iterable[Any], after: Head) -> list[dict[str, Any]]:
@@ -123,9 +130,16 @@ _BULK = "faro.events_bulk"  # events it inserted in bulk, by id: their rows as w
 _DOUBT = "faro.savepoint_rolled_back"  # a SAVEPOINT rolled back: bulk rows may be gone
 
 
+def chained_as_inserted(bind) -> bool:
+    """Whether the database of `bind` (a connection or an engine) chains each event as it is
+    inserted (SQLite's trigger): then nothing is noted nor done at commit."""
+    return bind.dialect.name == "sqlite"
+
+
 def written(session: Session, rows: Iterable[Any]) -> None:
     """Note events this transaction wrote with a Core INSERT (`timeline.record_many`), as it
-    returned them (`CONTENT_COLUMNS`). Those added through the ORM are noted by the flush."""
+    returned them (`CONTENT_COLUMNS`), for the commit to chain (PostgreSQL). Those added
+    through the ORM are noted by the flush."""
     noted = session.info.setdefault(_BULK, {})
     for row in rows:
         noted[row.id] = row
@@ -134,13 +148,13 @@ def written(session: Session, rows: Iterable[Any]) -> None:
 @event.listens_for(Session, "after_flush")
 def _noted(session: Session, _context) -> None:
     new = [obj for obj in session.new if isinstance(obj, Event)]
-    if new:
+    if new and not chained_as_inserted(session.connection()):
         session.info.setdefault(_ADDED, []).extend(new)
 
 
 @event.listens_for(Session, "before_commit")
 def _chain(session: Session) -> None:
-    if session.in_nested_transaction():
+    if session.in_nested_transaction() or chained_as_inserted(session.get_bind()):
         return
     session.flush()
     added, bulk = session.info.pop(_ADDED, []), session.info.pop(_BULK, {})
@@ -173,31 +187,13 @@ def _forget(session: Session) -> None:
 
 def extend(session: Session, rows: list[Any]) -> None:
     """Number and hash this transaction's events `rows` (oldest first) onto the head, under
-    its row lock, held from here to the commit."""
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        # One round trip under the lock: every other committer waits for each one. The
-        # contents are made here, outside it; PostgreSQL numbers and hashes them.
-        ids, contents = [row.id for row in rows], [content(row) for row in rows]
-        connection.execute(CHAIN_ON_POSTGRESQL, {"ids": ids, "contents": contents})
-        return
-    top = connection.execute(_LOCKED_HEAD).first()
-    if top is None:  # a database made without the migrations: its chain starts here
-        connection.execute(insert(AuditHead.__table__).values(id=HEAD_ID, seq=0, hash=GENESIS))
-        top = Head(0, GENESIS)
-    links = chain(rows, Head(top.seq, top.hash))
-    write_links(connection, links)
-    connection.execute(_MOVE_HEAD, {"to_seq": links[-1]["seq"], "to_hash": links[-1]["hash"]})
+    its row lock, held from here to the commit (PostgreSQL). One round trip under the lock:
+    every other committer waits for each one. The contents are made here, outside it;
+    PostgreSQL numbers and hashes them."""
+    ids, contents = [row.id for row in rows], [content(row) for row in rows]
+    session.connection().execute(CHAIN_ON_POSTGRESQL, {"ids": ids, "contents": contents})
 
 
-# Built once: every commit that wrote an event passes here.
-_HEAD = AuditHead.__table__
-_LOCKED_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == HEAD_ID).with_for_update()
-_MOVE_HEAD = (
-    update(_HEAD)
-    .where(_HEAD.c.id == HEAD_ID)
-    .values(seq=bindparam("to_seq"), hash=bindparam("to_hash"))
-)
 _UNCHAINED = (
     select(_EVENT)
     .where(_EVENT.c.id.between(bindparam("first"), bindparam("last")), _EVENT.c.seq.is_(None))

@@ -20,6 +20,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from escalation.base.links import sqlite_link
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -172,6 +174,8 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # The events' hash chain, for the trigger that chains each event as it is inserted.
+        dbapi_connection.create_function("faro_link", 9, sqlite_link, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):

@@ -333,9 +333,11 @@ class CheckIn(Base):
     due_at: Mapped[datetime | None]  # the scheduled ping instant
     sent_at: Mapped[datetime | None]  # when the ping was queued (late after downtime)
     deadline_at: Mapped[datetime | None]
-    # Due work (indexed, cleared once done or answered): the reminder and the deadline.
+    # Due work (indexed, cleared once done or answered): the reminder and the deadline; once
+    # she answers, the day's mood question (asked by the tick, `wellbeing.handle_some_due_moods`).
     remind_at: Mapped[datetime | None] = mapped_column(index=True)
     escalate_at: Mapped[datetime | None] = mapped_column(index=True)
+    mood_at: Mapped[datetime | None] = mapped_column(index=True)
     reminded_at: Mapped[datetime | None]
     missed_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]

@@ -161,15 +161,21 @@ def event_row(
 
 
 def record_many(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Append `event_row`s in one multi-row INSERT (a flush per event is the cost at scale);
-    they go to the hash chain, which numbers them when the transaction commits, as the
+    """Append `event_row`s in one multi-row INSERT (a flush per event is the cost at scale).
+    SQLite chains them as they are inserted; PostgreSQL when the transaction commits, as the
     INSERT returned them (RETURNING has no order, but each row comes back whole: nothing is
     read back at commit)."""
-    if rows:
-        audit.written(session, session.connection().execute(_INSERT_EVENTS, rows).all())
+    if not rows:
+        return
+    connection = session.connection()
+    if audit.chained_as_inserted(connection):
+        connection.execute(_INSERT_EVENTS, rows)
+    else:
+        audit.written(session, connection.execute(_INSERT_EVENTS_RETURNING, rows).all())
 
 
-_INSERT_EVENTS = insert(Event.__table__).returning(*audit.CONTENT_COLUMNS)
+_INSERT_EVENTS = insert(Event.__table__)
+_INSERT_EVENTS_RETURNING = _INSERT_EVENTS.returning(*audit.CONTENT_COLUMNS)
 
 
 def message_row(
