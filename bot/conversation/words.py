@@ -87,19 +87,9 @@ class Words:
 
     @classmethod
     def of(cls, text: str) -> Words:
-        tokens: list[str] = []
-        clause: list[int] = []
-        number = 0
-        for token in _TOKEN.findall(_fold(text)):
-            if token in _CLAUSE_MARKS:
-                number += 1
-            else:
-                tokens.append(token)
-                clause.append(number)
-        tokens, clause = _join_spelled(tokens, clause)
-        # The vocabulary is matched before runs are cut, so "goood" still has its "oo".
-        raw = tuple(re.sub(r"([a-z])\1{2,}", r"\1", t) for t in tokens)
-        return cls(raw, tuple(_canonical(t) for t in tokens), tuple(clause))
+        """`text` as words; remembered, as `Words` never change: the 09:00 burst's texts are
+        mostly the same few (`ok`, `bien`), and a text is read more than once."""
+        return _words_of(text)
 
     @cached_property
     def keys(self) -> tuple[str, ...]:
@@ -136,6 +126,23 @@ class Words:
 
 
 _SPELLED_MAX = max(len(w) for w in VOCABULARY)  # bounds the work on long runs of letters
+
+
+@lru_cache(maxsize=2048)
+def _words_of(text: str) -> Words:
+    tokens: list[str] = []
+    clause: list[int] = []
+    number = 0
+    for token in _TOKEN.findall(_fold(text)):
+        if token in _CLAUSE_MARKS:
+            number += 1
+        else:
+            tokens.append(token)
+            clause.append(number)
+    tokens, clause = _join_spelled(tokens, clause)
+    # The vocabulary is matched before runs are cut, so "goood" still has its "oo".
+    raw = tuple(re.sub(r"([a-z])\1{2,}", r"\1", t) for t in tokens)
+    return Words(raw, tuple(_canonical(t) for t in tokens), tuple(clause))
 
 
 def _join_spelled(raw: list[str], clause: list[int]) -> tuple[list[str], list[int]]:
