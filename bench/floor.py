@@ -13,7 +13,7 @@ import os
 
 from flask import Flask, Response, abort, request
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -33,7 +33,10 @@ floor_message = Table(
 
 def create_app() -> Flask:
     engine = make_engine(os.environ["DATABASE_URL"])
-    metadata.create_all(engine)
+    try:
+        metadata.create_all(engine)
+    except DBAPIError:  # another worker created it at the same moment (PostgreSQL's catalog)
+        metadata.create_all(engine)  # finds it there
     store = insert(floor_message)  # built once: its compiled form is cached
     validator = RequestValidator(os.environ["TWILIO_AUTH_TOKEN"])
     base = os.environ["PUBLIC_BASE_URL"]

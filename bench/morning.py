@@ -320,8 +320,8 @@ def report(args, load: Load, passes: Passes, window, texts: int, db, server_log:
     for line, n in trouble.most_common(5):
         print(f"  {n} x {line}")
     report_scheduler(passes, window)
-    print(f"texts accepted by the Twilio mock during the burst (the mood questions, 20 s after "
-          f"each answer): {texts}")  # fmt: skip
+    print(f"texts accepted by the Twilio mock during the burst (the mood questions, asked by the "
+          f"scheduler 20-35 s after each answer): {texts}")  # fmt: skip
     done, missed = db
     missing = "" if done == args.interns else f" ({args.interns - done} missing)"
     print(f"check-ins answered: {done} of {args.interns}{missing}; "
